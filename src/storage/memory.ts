@@ -1,0 +1,232 @@
+// In-memory float storage: a simple Queryable used by the PromQL test-script runner, API contract
+// tests, and anywhere a small non-durable store is enough. Series keep their samples in growable,
+// time-sorted Float64Arrays. Staleness markers keep their canonical bits (see tsdb/stale.ts).
+import { Labels, compareStrings } from '../labels/labels.ts';
+import type { Matcher } from '../labels/matcher.ts';
+import { isStaleNaN, setFloat64Bits } from '../tsdb/stale.ts';
+import {
+  ValueType,
+  type LabelHints,
+  type LabelResult,
+  type Querier,
+  type Queryable,
+  type SampleIterator,
+  type SelectHints,
+  type Series,
+  type SeriesSet,
+} from './interfaces.ts';
+
+class MemSeries {
+  ts: Float64Array;
+  vs: Float64Array;
+  private dv: DataView;
+  n = 0;
+  constructor(readonly labels: Labels) {
+    this.ts = new Float64Array(8);
+    this.vs = new Float64Array(8);
+    this.dv = new DataView(this.vs.buffer);
+  }
+
+  private grow(): void {
+    const ts = new Float64Array(this.ts.length * 2);
+    ts.set(this.ts);
+    // Copy value bytes, not numbers, so NaN payloads survive exactly.
+    const vs = new Float64Array(this.vs.length * 2);
+    new Uint8Array(vs.buffer).set(new Uint8Array(this.vs.buffer));
+    this.ts = ts;
+    this.vs = vs;
+    this.dv = new DataView(vs.buffer);
+  }
+
+  private put(i: number, v: number): void {
+    if (v !== v && isStaleNaN(v)) setFloat64Bits(this.dv, i * 8, v, true);
+    else this.vs[i] = v;
+  }
+
+  /** Index of the first sample with timestamp >= t. */
+  lowerBound(t: number): number {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ts[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Adds a sample; a sample at an existing timestamp replaces it. */
+  add(t: number, v: number): void {
+    if (this.n === 0 || t > this.ts[this.n - 1]!) {
+      if (this.n === this.ts.length) this.grow();
+      this.ts[this.n] = t;
+      this.put(this.n, v);
+      this.n++;
+      return;
+    }
+    const i = this.lowerBound(t);
+    if (i < this.n && this.ts[i] === t) {
+      this.put(i, v);
+      return;
+    }
+    if (this.n === this.ts.length) this.grow();
+    this.ts.copyWithin(i + 1, i, this.n);
+    const bytes = new Uint8Array(this.vs.buffer);
+    bytes.copyWithin((i + 1) * 8, i * 8, this.n * 8);
+    this.ts[i] = t;
+    this.put(i, v);
+    this.n++;
+  }
+
+  /** [lo, hi) indices of samples within [mint, maxt]. */
+  range(mint: number, maxt: number): [number, number] {
+    const lo = this.lowerBound(mint);
+    let hi = this.lowerBound(maxt);
+    if (hi < this.n && this.ts[hi]! <= maxt) hi++;
+    return [lo, hi];
+  }
+}
+
+/** Iterator over a slice [lo, hi) of a series' arrays. */
+class MemIterator implements SampleIterator {
+  t = 0;
+  v = 0;
+  private i: number;
+  constructor(
+    private readonly ts: Float64Array,
+    private readonly vs: Float64Array,
+    private readonly lo: number,
+    private readonly hi: number,
+  ) {
+    this.i = lo - 1;
+  }
+  next(): ValueType {
+    if (this.i >= this.hi) return ValueType.None;
+    this.i++;
+    if (this.i >= this.hi) return ValueType.None;
+    this.t = this.ts[this.i]!;
+    this.v = this.vs[this.i]!;
+    return ValueType.Float;
+  }
+  seek(t: number): ValueType {
+    if (this.i >= this.hi) return ValueType.None;
+    if (this.i < this.lo) this.i = this.lo;
+    if (this.i >= this.hi) return ValueType.None;
+    // Binary search forward from the current position.
+    let lo = this.i;
+    let hi = this.hi;
+    if (this.ts[lo]! >= t) {
+      this.t = this.ts[lo]!;
+      this.v = this.vs[lo]!;
+      return ValueType.Float;
+    }
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ts[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    this.i = lo;
+    if (lo >= this.hi) return ValueType.None;
+    this.t = this.ts[lo]!;
+    this.v = this.vs[lo]!;
+    return ValueType.Float;
+  }
+  err(): Error | null {
+    return null;
+  }
+}
+
+class MemSeriesView implements Series {
+  constructor(
+    readonly labels: Labels,
+    private readonly s: MemSeries,
+    private readonly lo: number,
+    private readonly hi: number,
+  ) {}
+  iterator(): SampleIterator {
+    return new MemIterator(this.s.ts, this.s.vs, this.lo, this.hi);
+  }
+}
+
+class ArraySeriesSet implements SeriesSet {
+  constructor(private readonly items: Series[]) {}
+  async *[Symbol.asyncIterator](): AsyncIterator<Series> {
+    for (const s of this.items) yield s;
+  }
+  warnings(): string[] {
+    return [];
+  }
+}
+
+function matchesSeries(matchers: readonly Matcher[], l: Labels): boolean {
+  for (const m of matchers) if (!m.matches(l.get(m.name))) return false;
+  return true;
+}
+
+export class MemoryStorage implements Queryable {
+  private readonly series = new Map<string, MemSeries>();
+
+  /** Adds one float sample (staleness markers keep their bits; same timestamp overwrites). */
+  add(labels: Labels, t: number, v: number): void {
+    let s = this.series.get(labels.key);
+    if (!s) {
+      s = new MemSeries(labels);
+      this.series.set(labels.key, s);
+    }
+    s.add(t, v);
+  }
+
+  /** Removes all series. */
+  clear(): void {
+    this.series.clear();
+  }
+
+  /** Number of series held. */
+  get seriesCount(): number {
+    return this.series.size;
+  }
+
+  querier(mint: number, maxt: number): Querier {
+    const all = this.series;
+    const matching = (matchers: readonly Matcher[], lo: number, hi: number): MemSeries[] => {
+      const out: MemSeries[] = [];
+      for (const s of all.values()) {
+        if (!matchesSeries(matchers, s.labels)) continue;
+        const [a, b] = s.range(lo, hi);
+        if (a < b) out.push(s);
+      }
+      return out;
+    };
+    return {
+      select(hints: SelectHints, matchers: readonly Matcher[]): SeriesSet {
+        const lo = hints.start ?? mint;
+        const hi = hints.end ?? maxt;
+        const found = matching(matchers, lo, hi).sort((a, b) => Labels.compare(a.labels, b.labels));
+        let items: Series[] = found.map((s) => {
+          const [a, b] = s.range(lo, hi);
+          return new MemSeriesView(s.labels, s, a, b);
+        });
+        if (hints.limit && hints.limit > 0 && items.length > hints.limit) items = items.slice(0, hints.limit);
+        return new ArraySeriesSet(items);
+      },
+      async labelValues(name: string, matchers: readonly Matcher[], hints?: LabelHints): Promise<LabelResult> {
+        const set = new Set<string>();
+        for (const s of matching(matchers, mint, maxt)) {
+          const v = s.labels.get(name);
+          if (v !== '') set.add(v);
+        }
+        let values = [...set].sort(compareStrings);
+        if (hints?.limit && hints.limit > 0 && values.length > hints.limit) values = values.slice(0, hints.limit);
+        return { values, warnings: [] };
+      },
+      async labelNames(matchers: readonly Matcher[], hints?: LabelHints): Promise<LabelResult> {
+        const set = new Set<string>();
+        for (const s of matching(matchers, mint, maxt)) for (const n of s.labels.names()) set.add(n);
+        let values = [...set].sort(compareStrings);
+        if (hints?.limit && hints.limit > 0 && values.length > hints.limit) values = values.slice(0, hints.limit);
+        return { values, warnings: [] };
+      },
+      close(): void {},
+    };
+  }
+}
