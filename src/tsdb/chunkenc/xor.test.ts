@@ -1,0 +1,393 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { crc32c } from '@node-rs/crc32';
+import { XORChunk } from './xor.ts';
+import { ValueType } from '../../storage/interfaces.ts';
+import type { SampleIterator } from '../../storage/interfaces.ts';
+import { STALE_NAN, isStaleNaN } from '../stale.ts';
+
+/** Builds bytes from a bit string written MSB first; spaces/underscores are for readability, the tail is zero-padded. */
+function bits(s: string): Uint8Array {
+  const b = s.replace(/[\s_|]/g, '');
+  assert.match(b, /^[01]*$/);
+  const out = new Uint8Array(Math.ceil(b.length / 8));
+  for (let i = 0; i < b.length; i++) if (b[i] === '1') out[i >> 3]! |= 0x80 >> (i & 7);
+  return out;
+}
+/** n-bit two's complement binary of x (x may be negative), MSB first. */
+function bin(x: number | bigint, n: number): string {
+  return BigInt.asUintN(n, BigInt(x)).toString(2).padStart(n, '0');
+}
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString('hex');
+}
+
+function encode(samples: readonly (readonly [number, number])[]): XORChunk {
+  const c = new XORChunk();
+  const a = c.appender();
+  for (const [t, v] of samples) a.append(t, v);
+  return c;
+}
+
+function decode(c: XORChunk | Uint8Array, reuse?: SampleIterator): [number, number][] {
+  const chunk = c instanceof XORChunk ? c : new XORChunk(c);
+  const it = chunk.iterator(reuse);
+  const out: [number, number][] = [];
+  while (it.next() === ValueType.Float) out.push([it.t, it.v]);
+  assert.equal(it.err(), null);
+  return out;
+}
+
+function sameValue(a: number, b: number): boolean {
+  if (Number.isNaN(a)) return Number.isNaN(b) && isStaleNaN(a) === isStaleNaN(b);
+  return Object.is(a, b);
+}
+
+function assertSamples(got: [number, number][], want: readonly (readonly [number, number])[]): void {
+  assert.equal(got.length, want.length);
+  for (let i = 0; i < want.length; i++) {
+    assert.equal(got[i]![0], want[i]![0], `t[${i}]`);
+    assert.ok(sameValue(got[i]![1], want[i]![1]), `v[${i}]: got ${got[i]![1]} want ${want[i]![1]}`);
+  }
+}
+
+// 64-bit patterns of the values used below (IEEE-754, from the standard, not from our encoder).
+const ONE = '0011111111110000' + '0'.repeat(48); // 1.0 = 0x3FF0000000000000
+const TWO_XOR_ONE = '0111111111110000' + '0'.repeat(48); // 2.0 ^ 1.0 = 0x4000… ^ 0x3FF0… = 0x7FF0000000000000
+
+test('golden: empty chunk is a zero count header', () => {
+  assert.equal(hex(new XORChunk().bytes()), '0000');
+  assert.equal(new XORChunk().numSamples(), 0);
+});
+
+test('golden: one sample = header, varint t, 64 raw value bits', () => {
+  // count 1 = 00 01; varint(1000): zig-zag 2000 = 15*128 + 80 → LEB128 [0x80|80, 15] = d0 0f;
+  // 1.0 = 3ff0000000000000.
+  assert.equal(hex(encode([[1000, 1]]).bytes()), '0001' + 'd00f' + '3ff0000000000000');
+  // Negative t: varint(-1) zig-zags to 1 → 01; varint(-65) → 129 → [0x81, 0x01].
+  assert.equal(hex(encode([[-1, 0]]).bytes()), '0001' + '01' + '0000000000000000');
+  assert.equal(hex(encode([[-65, 0]]).bytes()), '0001' + '8101' + '0000000000000000');
+});
+
+test('golden: second sample uvarint delta, dod buckets and XOR value windows', () => {
+  // t: 1000, 1015, 1030, 1046, 1062 ; v: 1, 1, 1, 2, 1
+  const got = encode([
+    [1000, 1],
+    [1015, 1],
+    [1030, 1],
+    [1046, 2],
+    [1062, 1],
+  ]).bytes();
+  const want = bits(
+    '00000000 00000101' + // count 5
+      '11010000 00001111' + // varint(1000) = d0 0f
+      ONE + // raw value 1.0
+      '00001111' + // uvarint(15)
+      '0' + // v same as before
+      '0' + // dod 15-15 = 0
+      '0' + // v same
+      '10' + bin(1, 14) + // dod 16-15 = 1 → 14-bit bucket
+      '11' + bin(1, 5) + bin(11, 6) + TWO_XOR_ONE.slice(1, 12) + // xor 0x7FF0…: leading 1, trailing 52, 11 significant bits, new window
+      '0' + // dod 16-16 = 0
+      '10' + TWO_XOR_ONE.slice(1, 12), // 1.0^2.0 is the same xor: fits the window (1, 52) → '10' + 11 bits
+  );
+  assert.equal(hex(got), hex(want));
+});
+
+test('golden: dod bucket edges are asymmetric −(2^(n−1)−1) … +2^(n−1)', () => {
+  // Base: t0 = 0, t1 = 100 (delta 100). Each case: t2 = 200 + dod, so dod = (t2 - t1) - 100.
+  const cases: [number, string][] = [
+    [8192, '10' + bin(8192, 14)], // +2^13 still 14 bits
+    [-8191, '10' + bin(-8191, 14)], // −(2^13−1) still 14 bits
+    [-8192, '110' + bin(-8192, 17)], // one below: 17 bits
+    [8193, '110' + bin(8193, 17)],
+    [65536, '110' + bin(65536, 17)], // +2^16
+    [-65535, '110' + bin(-65535, 17)],
+    [-65536, '1110' + bin(-65536, 20)],
+    [65537, '1110' + bin(65537, 20)],
+    [524288, '1110' + bin(524288, 20)], // +2^19
+    [-524287, '1110' + bin(-524287, 20)],
+    [-524288, '1111' + bin(-524288, 64)],
+    [524289, '1111' + bin(524289, 64)],
+    [2 ** 40, '1111' + bin(2 ** 40, 64)],
+  ];
+  for (const [dod, dodBits] of cases) {
+    const got = encode([
+      [0, 0],
+      [100, 0],
+      [200 + dod, 0],
+    ]).bytes();
+    const want = bits('00000000 00000011' + '00000000' + '0'.repeat(64) + bin(100, 8) + '0' + dodBits + '0');
+    assert.equal(hex(got), hex(want), `dod ${dod}`);
+    assertSamples(decode(got), [
+      [0, 0],
+      [100, 0],
+      [200 + dod, 0],
+    ]);
+  }
+});
+
+test('golden: leading zeros clamp to 31, 0 significant bits means 64', () => {
+  // 0 then 5e-324 (bits 0x…01): xor = 1, 63 leading zeros → clamped to 31, trailing 0,
+  // significant = 64 − 31 − 0 = 33 bits: 32 zeros and a one.
+  const c1 = encode([
+    [0, 0],
+    [1, 5e-324],
+  ]).bytes();
+  assert.equal(
+    hex(c1),
+    hex(bits('00000000 00000010' + '00000000' + '0'.repeat(64) + '00000001' + '11' + '11111' + bin(33, 6) + '0'.repeat(32) + '1')),
+  );
+  // 0 then −5e-324 (bits 0x8000000000000001): leading 0, trailing 0 → 64 significant bits, written as 000000.
+  const c2 = encode([
+    [0, 0],
+    [1, -5e-324],
+  ]).bytes();
+  assert.equal(
+    hex(c2),
+    hex(bits('00000000 00000010' + '00000000' + '0'.repeat(64) + '00000001' + '11' + '00000' + '000000' + '1' + '0'.repeat(62) + '1')),
+  );
+  assertSamples(decode(c1), [
+    [0, 0],
+    [1, 5e-324],
+  ]);
+  assertSamples(decode(c2), [
+    [0, 0],
+    [1, -5e-324],
+  ]);
+});
+
+test('golden: staleness marker is written as 0x7ff0000000000002 and read back as stale', () => {
+  const c = encode([
+    [5, STALE_NAN],
+    [6, NaN],
+  ]);
+  const b = c.bytes();
+  assert.equal(hex(b.subarray(0, 11)), '0002' + '0a' + '7ff0000000000002');
+  const got = decode(c);
+  assert.ok(isStaleNaN(got[0]![1]));
+  assert.ok(Number.isNaN(got[1]![1]) && !isStaleNaN(got[1]![1]));
+});
+
+// --- property tests ---
+
+const valueArb = fc.oneof(
+  { weight: 5, arbitrary: fc.double() }, // includes NaN, ±Inf, −0
+  { weight: 1, arbitrary: fc.constantFrom(STALE_NAN, NaN, Infinity, -Infinity, -0, 0, 1, 5e-324, -5e-324) },
+  { weight: 3, arbitrary: fc.integer({ min: -1000, max: 1000 }) },
+);
+const tsArb = fc.oneof(
+  fc.maxSafeInteger(),
+  fc.integer({ min: -(2 ** 31), max: 2 ** 31 }),
+);
+
+test('property: arbitrary timestamps (any order, huge/negative deltas) and values round-trip', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(tsArb, valueArb), { maxLength: 200 }), (samples) => {
+      const c = encode(samples);
+      assert.equal(c.numSamples(), samples.length);
+      assertSamples(decode(c), samples);
+      // Wrapping the bytes decodes the same.
+      assertSamples(decode(new XORChunk(c.bytes().slice())), samples);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('property: realistic scrape series (increasing, jittered) round-trip and reuse iterators', () => {
+  const series = fc
+    .record({
+      start: fc.integer({ min: 0, max: 2 ** 45 }),
+      step: fc.integer({ min: 1, max: 120_000 }),
+      jitter: fc.array(fc.integer({ min: -50, max: 50 }), { minLength: 1, maxLength: 240 }),
+      vals: fc.array(valueArb, { minLength: 240, maxLength: 240 }),
+    })
+    .map(({ start, step, jitter, vals }) => {
+      const s: [number, number][] = [];
+      let t = start;
+      for (let i = 0; i < jitter.length; i++) {
+        t += step + jitter[i]!;
+        if (s.length && t <= s[s.length - 1]![0]) t = s[s.length - 1]![0] + 1;
+        s.push([t, vals[i]!]);
+      }
+      return s;
+    });
+  let reuse: SampleIterator | undefined;
+  fc.assert(
+    fc.property(series, (samples) => {
+      const c = encode(samples);
+      const it = c.iterator(reuse);
+      reuse = it;
+      assertSamples(decode(c, it), samples);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('property: appender on a decoded chunk continues the stream', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(tsArb, valueArb), { minLength: 0, maxLength: 60 }),
+      fc.array(fc.tuple(tsArb, valueArb), { minLength: 0, maxLength: 60 }),
+      (first, second) => {
+        const c = encode(first);
+        const d = new XORChunk(c.bytes().slice());
+        const a = d.appender();
+        for (const [t, v] of second) a.append(t, v);
+        assertSamples(decode(d), [...first, ...second]);
+        // The original chunk is untouched.
+        assertSamples(decode(c), first);
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+test('appender() twice on a chunk built here continues where the previous left off', () => {
+  const c = new XORChunk();
+  c.appender().append(1000, 1);
+  c.appender().append(2000, 2);
+  const a = c.appender();
+  a.append(3000, 2);
+  a.append(4500, 7.25);
+  assertSamples(decode(c), [
+    [1000, 1],
+    [2000, 2],
+    [3000, 2],
+    [4500, 7.25],
+  ]);
+});
+
+test('iterator seek semantics', () => {
+  const samples: [number, number][] = [
+    [10, 1],
+    [20, 2],
+    [30, 3],
+    [40, 4],
+  ];
+  const c = encode(samples);
+  let it = c.iterator();
+  assert.equal(it.seek(5), ValueType.Float); // before first → first
+  assert.equal(it.t, 10);
+  assert.equal(it.seek(5), ValueType.Float); // seeking backwards is a no-op
+  assert.equal(it.t, 10);
+  assert.equal(it.seek(20), ValueType.Float); // exact hit
+  assert.equal(it.t, 20);
+  assert.equal(it.v, 2);
+  assert.equal(it.seek(25), ValueType.Float); // between → next
+  assert.equal(it.t, 30);
+  assert.equal(it.next(), ValueType.Float);
+  assert.equal(it.t, 40);
+  assert.equal(it.seek(41), ValueType.None); // past the end
+  assert.equal(it.next(), ValueType.None);
+  it = c.iterator(it); // reset via reuse
+  assert.equal(it.seek(40), ValueType.Float);
+  assert.equal(it.v, 4);
+  assert.equal(new XORChunk().iterator().seek(0), ValueType.None);
+});
+
+test('truncated chunk bytes report an error instead of garbage', () => {
+  const c = encode([
+    [1, 1],
+    [2, 2],
+    [3, 3.5],
+  ]);
+  const b = c.bytes();
+  const cut = new XORChunk(b.slice(0, b.length - 2));
+  const it = cut.iterator();
+  let n = 0;
+  while (it.next() === ValueType.Float) n++;
+  assert.ok(n < 3);
+  assert.ok(it.err() instanceof Error);
+});
+
+test('chunk bytes written by real Prometheus (promtool create-blocks-from openmetrics) decode and re-encode identically', (t) => {
+  if (!existsSync('/usr/bin/promtool')) {
+    t.skip('promtool not installed');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'strata-xor-'));
+  try {
+    // Series with irregular ms timestamps, special values and value patterns hitting every branch.
+    const series: Record<string, [number, number][]> = {
+      'a="irregular"': [],
+      'a="special"': [
+        [1000_000, 0],
+        [1000_015, NaN],
+        [1000_030, Infinity],
+        [1000_045, -Infinity],
+        [1000_060, -0],
+        [1000_075, 1e300],
+        [1000_090, -1e-300],
+        [1000_105, 42],
+      ],
+      'a="counter"': [],
+    };
+    let t0 = 1_000_000;
+    for (let i = 0; i < 100; i++) {
+      t0 += 15_000 + ((i * 7919) % 2001) - 1000 + (i % 17 === 0 ? 300_000 : 0);
+      // promtool parses the seconds as a float and truncates seconds*1000; keep timestamps whose
+      // 3-decimal text survives that conversion exactly.
+      while (Math.trunc(Number((t0 / 1000).toFixed(3)) * 1000) !== t0) t0++;
+      series['a="irregular"']!.push([t0, Math.sin(i) * 1000]);
+      series['a="counter"']!.push([1_000_000 + i * 30_000, i * 3 + (i > 50 ? 0.5 : 0)]);
+    }
+    const fmt = (v: number): string =>
+      Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : Object.is(v, -0) ? '-0' : String(v);
+    let om = '# TYPE m gauge\n';
+    for (const [ls, samples] of Object.entries(series)) {
+      for (const [ts, v] of samples) om += `m{${ls}} ${fmt(v)} ${(ts / 1000).toFixed(3)}\n`;
+    }
+    om += '# EOF\n';
+    writeFileSync(join(dir, 'in.om'), om);
+    const r = spawnSync('/usr/bin/promtool', ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'in.om'), join(dir, 'out')], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const blocks = readdirSync(join(dir, 'out'));
+    assert.equal(blocks.length, 1, 'all samples fall into one 2h block');
+    const file = readFileSync(join(dir, 'out', blocks[0]!, 'chunks', '000001'));
+    // Segment header: magic 0x85BD40DD, version 1, 3 padding bytes.
+    assert.equal(file.readUInt32BE(0), 0x85bd40dd);
+    assert.equal(file[4], 1);
+    const chunks: Uint8Array[] = [];
+    let off = 8;
+    while (off < file.length) {
+      let len = 0;
+      let shift = 0;
+      for (;;) {
+        const b = file[off++]!;
+        len |= (b & 0x7f) << shift;
+        shift += 7;
+        if (b < 0x80) break;
+      }
+      const enc = file[off]!;
+      assert.equal(enc, 1, 'XOR encoding');
+      const data = file.subarray(off + 1, off + 1 + len);
+      const crc = file.readUInt32BE(off + 1 + len);
+      assert.equal(crc32c(file.subarray(off, off + 1 + len)) >>> 0, crc);
+      chunks.push(new Uint8Array(data));
+      off += 1 + len + 4;
+    }
+    assert.equal(chunks.length, 3);
+    const wanted = Object.values(series);
+    for (const data of chunks) {
+      const got = decode(data);
+      const match = wanted.find((s) => s[0]![0] === got[0]![0] && s.length === got.length && s[s.length - 1]![0] === got[got.length - 1]![0]);
+      assert.ok(match, `chunk with first t ${got[0]![0]} matches an input series`);
+      assertSamples(got, match);
+      // Our encoder produces the same bytes from the decoded samples. (Decoded values, not the
+      // inputs: Go's NaN is 0x7ff8000000000001, JavaScript's NaN is 0x7ff8000000000000; the
+      // decoded value keeps Go's payload.)
+      assert.equal(hex(encode(got).bytes()), hex(data));
+      if (!match.some(([, v]) => Number.isNaN(v))) assert.equal(hex(encode(match).bytes()), hex(data));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
