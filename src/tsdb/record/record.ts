@@ -1,0 +1,476 @@
+// WAL record payload codecs, byte-compatible with Prometheus `tsdb/record` (record.go).
+//
+// Layouts (all multi-byte fixed-width integers big-endian; "varint" = Go zig-zag varint,
+// "uvarint" = Go LEB128):
+//   Series    (1): type byte, then per series: ref BE u64, uvarint #labels, per label
+//                  uvarint len + name bytes, uvarint len + value bytes.
+//   Samples   (2): type byte; if any samples: first ref BE u64, first t BE i64, then per sample
+//                  (the first one included) varint(ref − firstRef), varint(t − firstT), value BE f64 bits.
+//   Tombstones(3): type byte, then per interval: ref BE u64, varint mint, varint maxt.
+//   Exemplars (4): type byte; if any: first ref BE u64, first t BE i64, then per exemplar
+//                  varint(ref − firstRef), varint(t − firstT), value BE f64 bits, labels as in Series.
+//   Metadata  (6): type byte, then per entry: uvarint ref, type byte (MetricType), uvarint #fields (2),
+//                  then field name/value pairs as uvarint-len strings: "UNIT", unit, "HELP", help.
+//                  Unknown fields are skipped when decoding.
+//
+// 64-bit quantities are JS numbers: refs must be integers below 2^53, timestamps safe integers.
+// Decoders throw a RecordDecodeError on malformed input (the WAL layer already guarantees checksums).
+import { Labels, compareStrings } from '../../labels/labels.ts';
+import { setFloat64Bits } from '../stale.ts';
+
+export const RecordType = { Series: 1, Samples: 2, Tombstones: 3, Exemplars: 4, Metadata: 6 } as const;
+
+/** Prometheus `record.MetricType` codes, indexed by the text type names used in metadata. */
+const METRIC_TYPES: readonly string[] = [
+  'unknown', // 0 UnknownMT
+  'counter', // 1
+  'gauge', // 2
+  'histogram', // 3 HistogramSample
+  'gaugehistogram', // 4
+  'summary', // 5
+  'info', // 6
+  'stateset', // 7
+];
+
+export class RecordDecodeError extends Error {
+  override name = 'RecordDecodeError';
+}
+
+/** The record's type byte (first byte), or 255 (Prometheus `record.Unknown`) for an empty record. */
+export function recordType(rec: Uint8Array): number {
+  return rec.length < 1 ? 255 : rec[0]!;
+}
+
+export interface RefSeries {
+  ref: number;
+  labels: Labels;
+}
+export interface RefExemplar {
+  ref: number;
+  t: number;
+  v: number;
+  labels: Labels;
+}
+export interface RefMetadata {
+  ref: number;
+  type: string;
+  unit: string;
+  help: string;
+}
+export interface RefTombstone {
+  ref: number;
+  mint: number;
+  maxt: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding buffer: one module-level scratch buffer, grown on demand and reused; each encode*
+// copies the finished bytes out once (the only allocation per record).
+
+const TWO32 = 0x100000000;
+const utf8enc = new TextEncoder();
+const utf8dec = new TextDecoder('utf-8', { fatal: false });
+
+let sbuf = new Uint8Array(64 * 1024);
+let sdv = new DataView(sbuf.buffer);
+let slen = 0;
+
+function ensure(extra: number): void {
+  if (slen + extra <= sbuf.length) return;
+  let n = sbuf.length * 2;
+  while (n < slen + extra) n *= 2;
+  const nb = new Uint8Array(n);
+  nb.set(sbuf.subarray(0, slen));
+  sbuf = nb;
+  sdv = new DataView(sbuf.buffer);
+}
+
+function finish(): Uint8Array {
+  const out = sbuf.slice(0, slen);
+  slen = 0;
+  return out;
+}
+
+function checkRef(ref: number): void {
+  if (!Number.isSafeInteger(ref) || ref < 0) throw new RangeError(`invalid series ref ${ref}`);
+}
+
+function putByte(b: number): void {
+  ensure(1);
+  sbuf[slen++] = b;
+}
+
+/** Big-endian unsigned 64-bit from a non-negative safe integer. */
+function putBE64u(v: number): void {
+  ensure(8);
+  sdv.setUint32(slen, Math.floor(v / TWO32));
+  sdv.setUint32(slen + 4, v >>> 0);
+  slen += 8;
+}
+
+/** Big-endian two's-complement signed 64-bit from a safe integer. */
+function putBE64i(v: number): void {
+  ensure(8);
+  if (v >= 0) {
+    sdv.setUint32(slen, Math.floor(v / TWO32));
+    sdv.setUint32(slen + 4, v >>> 0);
+  } else {
+    sdv.setBigInt64(slen, BigInt(v));
+  }
+  slen += 8;
+}
+
+/** Go binary.PutUvarint for a non-negative integer ≤ 2^64 (exact up to 2^53). */
+function putUvarint(v: number): void {
+  ensure(10);
+  if (v < 0x80000000) {
+    while (v >= 0x80) {
+      sbuf[slen++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    sbuf[slen++] = v;
+    return;
+  }
+  while (v >= 0x80) {
+    sbuf[slen++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  sbuf[slen++] = v;
+}
+
+/** Go binary.PutVarint (zig-zag). */
+function putVarint(v: number): void {
+  putUvarint(v >= 0 ? v * 2 : -v * 2 - 1);
+}
+
+function putStr(s: string): void {
+  // ASCII fast path: byte length equals string length.
+  const n = s.length;
+  let ascii = true;
+  for (let i = 0; i < n; i++) {
+    if (s.charCodeAt(i) > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) {
+    putUvarint(n);
+    ensure(n);
+    for (let i = 0; i < n; i++) sbuf[slen++] = s.charCodeAt(i);
+    return;
+  }
+  const bytes = utf8enc.encode(s);
+  putUvarint(bytes.length);
+  ensure(bytes.length);
+  sbuf.set(bytes, slen);
+  slen += bytes.length;
+}
+
+function putLabels(l: Labels): void {
+  const f = l.flat;
+  putUvarint(f.length >>> 1);
+  for (let i = 0; i < f.length; i++) putStr(f[i]!);
+}
+
+function putF64(v: number): void {
+  ensure(8);
+  setFloat64Bits(sdv, slen, v, false);
+  slen += 8;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding cursor over a record.
+
+class Dec {
+  readonly b: Uint8Array;
+  readonly dv: DataView;
+  off: number;
+  constructor(b: Uint8Array, off: number) {
+    this.b = b;
+    this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    this.off = off;
+  }
+  get left(): number {
+    return this.b.length - this.off;
+  }
+  need(n: number): void {
+    if (this.off + n > this.b.length) throw new RecordDecodeError('unexpected end of record');
+  }
+  byte(): number {
+    this.need(1);
+    return this.b[this.off++]!;
+  }
+  be64u(): number {
+    this.need(8);
+    const hi = this.dv.getUint32(this.off);
+    const lo = this.dv.getUint32(this.off + 4);
+    this.off += 8;
+    return hi * TWO32 + lo;
+  }
+  be64i(): number {
+    this.need(8);
+    const hi = this.dv.getInt32(this.off);
+    const lo = this.dv.getUint32(this.off + 4);
+    this.off += 8;
+    return hi * TWO32 + lo;
+  }
+  f64(): number {
+    this.need(8);
+    const v = this.dv.getFloat64(this.off);
+    this.off += 8;
+    return v;
+  }
+  uvarint(): number {
+    const b = this.b;
+    let off = this.off;
+    let x = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      if (off >= b.length) throw new RecordDecodeError('unexpected end of record in uvarint');
+      const c = b[off++]!;
+      if (c < 0x80) {
+        if (i === 9 && c > 1) throw new RecordDecodeError('uvarint overflows 64 bits');
+        this.off = off;
+        return x + c * mul;
+      }
+      x += (c & 0x7f) * mul;
+      mul *= 128;
+    }
+    throw new RecordDecodeError('uvarint overflows 64 bits');
+  }
+  varint(): number {
+    const ux = this.uvarint();
+    // Zig-zag: even → ux/2, odd → −(ux+1)/2. Exact for |v| < 2^52.
+    return ux % 2 === 0 ? ux / 2 : -(ux + 1) / 2;
+  }
+  str(): string {
+    const n = this.uvarint();
+    this.need(n);
+    const b = this.b;
+    const start = this.off;
+    this.off += n;
+    if (n < 64) {
+      let s = '';
+      for (let i = start; i < start + n; i++) {
+        const c = b[i]!;
+        if (c > 0x7f) return utf8dec.decode(b.subarray(start, start + n));
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return utf8dec.decode(b.subarray(start, start + n));
+  }
+  labels(): Labels {
+    const n = this.uvarint();
+    if (n === 0) return Labels.EMPTY;
+    if (n * 2 > this.left) throw new RecordDecodeError('label count exceeds record');
+    const flat: string[] = new Array(n * 2);
+    for (let i = 0; i < n * 2; i++) flat[i] = this.str();
+    // Prometheus writes labels sorted and without empty values; keep that invariant when a
+    // foreign writer did not.
+    for (let i = 2; i < flat.length; i += 2) {
+      if (compareStrings(flat[i - 2]!, flat[i]!) >= 0 || flat[i + 1] === '') return Labels.fromPairs(pairsOf(flat));
+    }
+    if (flat[1] === '') return Labels.fromPairs(pairsOf(flat));
+    return Labels.fromSortedFlat(flat);
+  }
+}
+
+function pairsOf(flat: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
+}
+
+function start(rec: Uint8Array, want: number, what: string): Dec {
+  if (rec.length < 1 || rec[0] !== want) {
+    throw new RecordDecodeError(`invalid record type ${rec.length ? rec[0] : 'none'}, expected ${what} (${want})`);
+  }
+  return new Dec(rec, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Series
+
+export function encodeSeries(series: readonly RefSeries[]): Uint8Array {
+  slen = 0;
+  putByte(RecordType.Series);
+  for (const s of series) {
+    checkRef(s.ref);
+    putBE64u(s.ref);
+    putLabels(s.labels);
+  }
+  return finish();
+}
+
+export function decodeSeries(rec: Uint8Array): RefSeries[] {
+  const d = start(rec, RecordType.Series, 'series');
+  const out: RefSeries[] = [];
+  while (d.left > 0) {
+    const ref = d.be64u();
+    out.push({ ref, labels: d.labels() });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Samples
+
+/** Samples of one record in parallel arrays; n = number used. Values may be staleness NaNs (write canonical bits). */
+export function encodeSamples(refs: ArrayLike<number>, ts: ArrayLike<number>, vs: ArrayLike<number>, n: number): Uint8Array {
+  slen = 0;
+  ensure(17 + n * 28);
+  sbuf[slen++] = RecordType.Samples;
+  if (n === 0) return finish();
+  const r0 = refs[0]!;
+  const t0 = ts[0]!;
+  checkRef(r0);
+  putBE64u(r0);
+  putBE64i(t0);
+  for (let i = 0; i < n; i++) {
+    const r = refs[i]!;
+    if (r !== r0) checkRef(r);
+    putVarint(r - r0);
+    putVarint(ts[i]! - t0);
+    setFloat64Bits(sdv, slen, vs[i]!, false);
+    slen += 8;
+  }
+  return finish();
+}
+
+/** Calls fn for each sample without allocating per sample. */
+export function decodeSamples(rec: Uint8Array, fn: (ref: number, t: number, v: number) => void): void {
+  const d = start(rec, RecordType.Samples, 'samples');
+  if (d.left === 0) return;
+  const r0 = d.be64u();
+  const t0 = d.be64i();
+  while (d.left > 0) {
+    const dr = d.varint();
+    const dt = d.varint();
+    const v = d.f64();
+    fn(r0 + dr, t0 + dt, v);
+  }
+}
+
+/** Number of samples in a samples record (walks the varints, no allocation). */
+export function countSamples(rec: Uint8Array): number {
+  let n = 0;
+  decodeSamples(rec, () => {
+    n++;
+  });
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exemplars
+
+export function encodeExemplars(ex: readonly RefExemplar[]): Uint8Array {
+  slen = 0;
+  putByte(RecordType.Exemplars);
+  if (ex.length === 0) return finish();
+  const r0 = ex[0]!.ref;
+  const t0 = ex[0]!.t;
+  checkRef(r0);
+  putBE64u(r0);
+  putBE64i(t0);
+  for (const e of ex) {
+    checkRef(e.ref);
+    putVarint(e.ref - r0);
+    putVarint(e.t - t0);
+    putF64(e.v);
+    putLabels(e.labels);
+  }
+  return finish();
+}
+
+export function decodeExemplars(rec: Uint8Array): RefExemplar[] {
+  const d = start(rec, RecordType.Exemplars, 'exemplars');
+  const out: RefExemplar[] = [];
+  if (d.left === 0) return out;
+  const r0 = d.be64u();
+  const t0 = d.be64i();
+  while (d.left > 0) {
+    const ref = r0 + d.varint();
+    const t = t0 + d.varint();
+    const v = d.f64();
+    out.push({ ref, t, v, labels: d.labels() });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metadata
+
+/** Prometheus MetricType code for a text type ("counter", …); unrecognised types map to 0 (unknown). */
+export function metricTypeCode(type: string): number {
+  const i = METRIC_TYPES.indexOf(type);
+  return i < 0 ? 0 : i;
+}
+
+/** Text type for a Prometheus MetricType code; unrecognised codes give "unknown". */
+export function metricTypeName(code: number): string {
+  return METRIC_TYPES[code] ?? 'unknown';
+}
+
+export function encodeMetadata(m: readonly RefMetadata[]): Uint8Array {
+  slen = 0;
+  putByte(RecordType.Metadata);
+  for (const e of m) {
+    checkRef(e.ref);
+    putUvarint(e.ref);
+    putByte(metricTypeCode(e.type));
+    putUvarint(2);
+    putStr('UNIT');
+    putStr(e.unit);
+    putStr('HELP');
+    putStr(e.help);
+  }
+  return finish();
+}
+
+export function decodeMetadata(rec: Uint8Array): RefMetadata[] {
+  const d = start(rec, RecordType.Metadata, 'metadata');
+  const out: RefMetadata[] = [];
+  while (d.left > 0) {
+    const ref = d.uvarint();
+    const typ = d.byte();
+    const nf = d.uvarint();
+    let unit = '';
+    let help = '';
+    for (let i = 0; i < nf; i++) {
+      const name = d.str();
+      const value = d.str();
+      if (name === 'UNIT') unit = value;
+      else if (name === 'HELP') help = value;
+    }
+    out.push({ ref, type: metricTypeName(typ), unit, help });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tombstones (one interval per entry, as Prometheus writes them)
+
+export function encodeTombstones(ts: readonly RefTombstone[]): Uint8Array {
+  slen = 0;
+  putByte(RecordType.Tombstones);
+  for (const s of ts) {
+    checkRef(s.ref);
+    putBE64u(s.ref);
+    putVarint(s.mint);
+    putVarint(s.maxt);
+  }
+  return finish();
+}
+
+export function decodeTombstones(rec: Uint8Array): RefTombstone[] {
+  const d = start(rec, RecordType.Tombstones, 'tombstones');
+  const out: RefTombstone[] = [];
+  while (d.left > 0) {
+    const ref = d.be64u();
+    const mint = d.varint();
+    const maxt = d.varint();
+    out.push({ ref, mint, maxt });
+  }
+  return out;
+}
