@@ -138,9 +138,27 @@ function putUvarint(v: number): void {
   sbuf[slen++] = v;
 }
 
-/** Go binary.PutVarint (zig-zag). */
+/**
+ * Go binary.PutVarint (zig-zag: 2v for v ≥ 0, −2v−1 for v < 0). The zig-zag value of a large
+ * negative number is odd and above 2^53, so it is emitted as its first 7-bit group (sign bit plus the
+ * low 6 bits of |v|−1) followed by the uvarint of the remaining high bits — exact for all safe integers.
+ */
 function putVarint(v: number): void {
-  putUvarint(v >= 0 ? v * 2 : -v * 2 - 1);
+  if (v >= -0x3fffffff && v <= 0x3fffffff) {
+    putUvarint(((v << 1) ^ (v >> 31)) >>> 0);
+    return;
+  }
+  const neg = v < 0;
+  const m = neg ? -v - 1 : v;
+  const b0 = (m % 64) * 2 + (neg ? 1 : 0);
+  const rest = Math.floor(m / 64);
+  ensure(1);
+  if (rest === 0) {
+    sbuf[slen++] = b0;
+    return;
+  }
+  sbuf[slen++] = b0 | 0x80;
+  putUvarint(rest);
 }
 
 function putStr(s: string): void {
@@ -239,9 +257,13 @@ class Dec {
     throw new RecordDecodeError('uvarint overflows 64 bits');
   }
   varint(): number {
-    const ux = this.uvarint();
-    // Zig-zag: even → ux/2, odd → −(ux+1)/2. Exact for |v| < 2^52.
-    return ux % 2 === 0 ? ux / 2 : -(ux + 1) / 2;
+    // Zig-zag decoded from the first 7-bit group (sign + low 6 bits) and the remaining groups, so
+    // that every safe integer decodes exactly.
+    if (this.off >= this.b.length) throw new RecordDecodeError('unexpected end of record in varint');
+    const b0 = this.b[this.off++]!;
+    let m = (b0 & 0x7f) >>> 1;
+    if (b0 & 0x80) m += this.uvarint() * 64;
+    return b0 & 1 ? -m - 1 : m;
   }
   str(): string {
     const n = this.uvarint();

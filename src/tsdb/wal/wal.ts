@@ -87,6 +87,7 @@ export class WAL {
   private dirDirty = false;
   /** Background sync+close of finished segments (fsync: false). */
   private background = new Set<Promise<void>>();
+  private syncRounds = 0;
 
   private constructor(opts: WALOptions) {
     this.dir = opts.dir;
@@ -138,6 +139,11 @@ export class WAL {
     this.alloc = 0;
     this.flushed = 0;
     this.dirDirty = true;
+  }
+
+  /** Number of group-commit fdatasync rounds run so far (fsync: true). */
+  get syncCount(): number {
+    return this.syncRounds;
   }
 
   /** The index of the segment currently written to. */
@@ -250,6 +256,7 @@ export class WAL {
     this.oldFds = [];
     const dirDirty = this.dirDirty;
     this.dirDirty = false;
+    this.syncRounds++;
     this.syncing = (async () => {
       for (const fd of fds) await datasyncFd(fd);
       for (const fd of toClose) await closeFd(fd);
