@@ -1,0 +1,488 @@
+// Aggregation operators (Prometheus rangeEvalAgg / aggregation / aggregationK /
+// aggregationCountValues), float samples. Grouping keys are computed once per input series; each
+// step walks the input series' cursors forward without re-grouping.
+import { Labels, LabelsBuilder } from '../labels/labels.ts';
+import type { AggregateExpr } from './ast.ts';
+import { Anno, type Annotations } from './annotations.ts';
+import { newSeries, pushPoint, type ESeries } from './eval-types.ts';
+import { kahanSumInc, quantile, cmpValueNaNFirst } from './functions/math.ts';
+
+export interface AggEnv {
+  start: number;
+  end: number;
+  interval: number;
+  annos: Annotations;
+  /** Throws PromQLError('execution', msg). */
+  fail(msg: string): never;
+  /** Accounts for samples produced; throws when over the limit. */
+  addSamples(n: number): void;
+  /** Periodic timeout/cancel check. */
+  check(): void;
+}
+
+const SEP = '\xff';
+
+/** Key of a label subset: by (sorted names) or without (names + __name__ removed). */
+export function groupingKey(metric: Labels, grouping: readonly string[], without: boolean): string {
+  const f = metric.flat;
+  let k = '';
+  if (without) {
+    for (let i = 0; i < f.length; i += 2) {
+      const n = f[i]!;
+      if (n === '__name__' || grouping.includes(n)) continue;
+      k += n + SEP + f[i + 1]! + SEP;
+    }
+  } else {
+    if (grouping.length === 0) return '';
+    for (let i = 0; i < f.length; i += 2) {
+      const n = f[i]!;
+      if (grouping.includes(n)) k += n + SEP + f[i + 1]! + SEP;
+    }
+  }
+  return k;
+}
+
+export function groupingLabels(metric: Labels, grouping: readonly string[], without: boolean): Labels {
+  if (without) return metric.without('__name__', ...grouping);
+  if (grouping.length === 0) return Labels.EMPTY;
+  return metric.keep(grouping);
+}
+
+interface Group {
+  seen: boolean;
+  value: number;
+  mean: number;
+  kahanC: number;
+  count: number;
+  incrementalMean: boolean;
+  dropName: boolean;
+  heap: number[];
+}
+
+function numSteps(env: AggEnv): number {
+  return Math.floor((env.end - env.start) / env.interval) + 1;
+}
+
+/** sum/avg/count/min/max/group/stddev/stdvar/quantile. `params` holds the per-step parameter. */
+export function aggregate(env: AggEnv, e: AggregateExpr, grouping: readonly string[], input: ESeries[], params: Float64Array | null): ESeries[] {
+  const op = e.op;
+  const groupIndex = new Map<string, number>();
+  const seriesToGroup = new Int32Array(input.length);
+  const result: ESeries[] = [];
+  const steps = numSteps(env);
+  for (let si = 0; si < input.length; si++) {
+    const s = input[si]!;
+    const key = groupingKey(s.metric, grouping, e.without);
+    let gi = groupIndex.get(key);
+    if (gi === undefined) {
+      gi = result.length;
+      groupIndex.set(key, gi);
+      result.push(newSeries(groupingLabels(s.metric, grouping, e.without), Math.min(steps, 64), false));
+    }
+    seriesToGroup[si] = gi;
+  }
+  const groups: Group[] = result.map(() => ({ seen: false, value: 0, mean: 0, kahanC: 0, count: 0, incrementalMean: false, dropName: false, heap: [] }));
+  if (op === 'quantile' && params) {
+    let hasNaN = false;
+    let mx = -Infinity;
+    let mn = Infinity;
+    for (const p of params) {
+      if (p !== p) hasNaN = true;
+      else {
+        mx = Math.max(mx, p);
+        mn = Math.min(mn, p);
+      }
+    }
+    const pos = e.param!.pos;
+    if (hasNaN) env.annos.add(Anno.invalidQuantile(NaN, pos));
+    if (mx > 1) env.annos.add(Anno.invalidQuantile(mx, pos));
+    if (mn < 0) env.annos.add(Anno.invalidQuantile(mn, pos));
+  }
+  const cursors = new Int32Array(input.length);
+  let step = 0;
+  for (let ts = env.start; ts <= env.end; ts += env.interval, step++) {
+    env.check();
+    for (const g of groups) g.seen = false;
+    for (let si = 0; si < input.length; si++) {
+      const s = input[si]!;
+      const c = cursors[si]!;
+      if (c >= s.n || s.ts[c] !== ts) continue;
+      cursors[si] = c + 1;
+      const f = s.vs[c]!;
+      const g = groups[seriesToGroup[si]!]!;
+      if (!g.seen) {
+        g.seen = true;
+        g.value = f;
+        g.mean = f;
+        g.kahanC = 0;
+        g.count = 1;
+        g.incrementalMean = false;
+        g.dropName = s.dropName;
+        switch (op) {
+          case 'stddev':
+          case 'stdvar':
+            g.value = Number.isNaN(f) || !Number.isFinite(f) ? NaN : 0;
+            break;
+          case 'quantile':
+            g.heap.length = 0;
+            g.heap.push(f);
+            break;
+          case 'group':
+            g.value = 1;
+            break;
+        }
+        continue;
+      }
+      if (s.dropName) g.dropName = true;
+      switch (op) {
+        case 'sum':
+          [g.value, g.kahanC] = kahanSumInc(f, g.value, g.kahanC);
+          break;
+        case 'avg': {
+          g.count++;
+          if (!g.incrementalMean) {
+            const [nv, nc] = kahanSumInc(f, g.value, g.kahanC);
+            if (nv !== Infinity && nv !== -Infinity) {
+              g.value = nv;
+              g.kahanC = nc;
+              break;
+            }
+            g.incrementalMean = true;
+            g.mean = g.value / (g.count - 1);
+            g.kahanC /= g.count - 1;
+          }
+          const q = (g.count - 1) / g.count;
+          [g.mean, g.kahanC] = kahanSumInc(f / g.count, q * g.mean, q * g.kahanC);
+          break;
+        }
+        case 'group':
+          break;
+        case 'max':
+          if (g.value < f || g.value !== g.value) g.value = f;
+          break;
+        case 'min':
+          if (g.value > f || g.value !== g.value) g.value = f;
+          break;
+        case 'count':
+          g.count++;
+          break;
+        case 'stddev':
+        case 'stdvar': {
+          g.count++;
+          const delta = f - g.mean;
+          g.mean += delta / g.count;
+          g.value += delta * (f - g.mean);
+          break;
+        }
+        case 'quantile':
+          g.heap.push(f);
+          break;
+      }
+    }
+    let produced = 0;
+    for (let gi = 0; gi < groups.length; gi++) {
+      const g = groups[gi]!;
+      if (!g.seen) continue;
+      let v = g.value;
+      switch (op) {
+        case 'avg':
+          v = g.incrementalMean ? g.mean + g.kahanC : g.value / g.count + g.kahanC / g.count;
+          break;
+        case 'count':
+          v = g.count;
+          break;
+        case 'stdvar':
+          v = g.value / g.count;
+          break;
+        case 'stddev':
+          v = Math.sqrt(g.value / g.count);
+          break;
+        case 'quantile':
+          v = quantile(params ? params[step]! : NaN, g.heap);
+          break;
+        case 'sum':
+          v = g.value + g.kahanC;
+          break;
+      }
+      const out = result[gi]!;
+      pushPoint(out, ts, v);
+      out.dropName = g.dropName;
+      produced++;
+    }
+    env.addSamples(produced);
+  }
+  return result.filter((s) => s.n > 0);
+}
+
+// ---- topk / bottomk / limitk / limit_ratio ----
+
+interface HeapItem {
+  si: number;
+  v: number;
+}
+
+type Less = (a: HeapItem, b: HeapItem) => boolean;
+// vectorByValueHeap: NaN is least; vectorByReverseValueHeap: NaN is least too, otherwise greater first.
+const lessByValue: Less = (a, b) => a.v !== a.v || a.v < b.v;
+const lessByReverse: Less = (a, b) => a.v !== a.v || a.v > b.v;
+
+function heapUp(h: HeapItem[], j: number, less: Less): void {
+  for (;;) {
+    const i = Math.floor((j - 1) / 2);
+    if (i === j || j <= 0 || !less(h[j]!, h[i]!)) break;
+    const t = h[i]!;
+    h[i] = h[j]!;
+    h[j] = t;
+    j = i;
+  }
+}
+
+function heapDown(h: HeapItem[], i0: number, n: number, less: Less): boolean {
+  let i = i0;
+  for (;;) {
+    const j1 = 2 * i + 1;
+    if (j1 >= n || j1 < 0) break;
+    let j = j1;
+    const j2 = j1 + 1;
+    if (j2 < n && less(h[j2]!, h[j1]!)) j = j2;
+    if (!less(h[j]!, h[i]!)) break;
+    const t = h[i]!;
+    h[i] = h[j]!;
+    h[j] = t;
+    i = j;
+  }
+  return i > i0;
+}
+
+function heapPush(h: HeapItem[], x: HeapItem, less: Less): void {
+  h.push(x);
+  heapUp(h, h.length - 1, less);
+}
+
+function heapFix(h: HeapItem[], i: number, less: Less): void {
+  if (!heapDown(h, i, h.length, less)) heapUp(h, i, less);
+}
+
+const MAX_UINT64_F = 18446744073709551615;
+
+/** HashRatioSampler.AddRatioSample. */
+export function addRatioSample(ratio: number, metric: Labels): boolean {
+  const offset = Number(metric.hash()) / MAX_UINT64_F;
+  return (ratio >= 0 && offset < ratio) || (ratio < 0 && offset >= 1 + ratio);
+}
+
+export function aggregateK(env: AggEnv, e: AggregateExpr, grouping: readonly string[], input: ESeries[], params: Float64Array): ESeries[] {
+  const op = e.op;
+  let pmax = -Infinity;
+  let pmin = Infinity;
+  let hasNaN = false;
+  for (const p of params) {
+    if (p !== p) hasNaN = true;
+    else {
+      if (p > pmax) pmax = p;
+      if (p < pmin) pmin = p;
+    }
+  }
+  if (hasNaN && pmax === -Infinity) {
+    pmax = NaN;
+    pmin = NaN;
+  }
+  if (op === 'limit_ratio') {
+    if (pmax === 0 && pmin === 0) return [];
+    if (hasNaN) env.fail('Ratio value is NaN');
+    if (pmax > 1) env.annos.add(Anno.invalidRatio(pmax, 1, e.param!.pos));
+    if (pmin < -1) env.annos.add(Anno.invalidRatio(pmin, -1, e.param!.pos));
+  } else {
+    if (!(pmax >= 1)) return [];
+    if (hasNaN) env.fail('Parameter value is NaN');
+    if (pmin <= -9223372036854775808) env.fail(`Scalar value ${fmtG(pmin)} underflows int64`);
+    if (pmax >= 9223372036854775807) env.fail(`Scalar value ${fmtG(pmax)} overflows int64`);
+  }
+  const groupIndex = new Map<string, number>();
+  const seriesToGroup = new Int32Array(input.length);
+  let ngroups = 0;
+  for (let si = 0; si < input.length; si++) {
+    const key = groupingKey(input[si]!.metric, grouping, e.without);
+    let gi = groupIndex.get(key);
+    if (gi === undefined) {
+      gi = ngroups++;
+      groupIndex.set(key, gi);
+    }
+    seriesToGroup[si] = gi;
+  }
+  const heaps: HeapItem[][] = Array.from({ length: ngroups }, () => []);
+  const seen = new Uint8Array(ngroups);
+  const complete = new Uint8Array(ngroups);
+  const out = new Map<string, ESeries>();
+  const order: ESeries[] = [];
+  const cursors = new Int32Array(input.length);
+  const steps = numSteps(env);
+  const less = op === 'bottomk' ? lessByReverse : lessByValue;
+  let step = 0;
+  for (let ts = env.start; ts <= env.end; ts += env.interval, step++) {
+    env.check();
+    seen.fill(0);
+    complete.fill(0);
+    let groupsRemaining = ngroups;
+    const fParam = params[step]!;
+    let stop = false;
+    for (let si = 0; si < input.length; si++) {
+      const s = input[si]!;
+      const c = cursors[si]!;
+      if (c >= s.n || s.ts[c] !== ts) continue;
+      cursors[si] = c + 1;
+      if (stop) continue;
+      const f = s.vs[c]!;
+      let k = 0;
+      let r = 0;
+      if (op === 'limit_ratio') {
+        if (fParam === 0) {
+          stop = true;
+          continue;
+        }
+        r = fParam < -1 ? -1 : fParam > 1 ? 1 : fParam;
+      } else {
+        k = Math.min(Math.trunc(fParam), input.length);
+        if (k < 1) {
+          stop = true;
+          continue;
+        }
+      }
+      const gi = seriesToGroup[si]!;
+      const h = heaps[gi]!;
+      const item: HeapItem = { si, v: f };
+      if (!seen[gi]) {
+        seen[gi] = 1;
+        h.length = 0;
+        if (op === 'limit_ratio') {
+          if (addRatioSample(r, s.metric)) heapPush(h, item, less);
+        } else {
+          h.push(item);
+        }
+        if (op === 'limitk' && k === 1) {
+          complete[gi] = 1;
+          groupsRemaining--;
+          if (groupsRemaining === 0) stop = true;
+        }
+        continue;
+      }
+      switch (op) {
+        case 'topk':
+          if (h.length < k) heapPush(h, item, less);
+          else if (h[0]!.v < f || (h[0]!.v !== h[0]!.v && f === f)) {
+            h[0] = item;
+            if (k > 1) heapFix(h, 0, less);
+          }
+          break;
+        case 'bottomk':
+          if (h.length < k) heapPush(h, item, less);
+          else if (h[0]!.v > f || (h[0]!.v !== h[0]!.v && f === f)) {
+            h[0] = item;
+            if (k > 1) heapFix(h, 0, less);
+          }
+          break;
+        case 'limitk':
+          if (h.length < k) heapPush(h, item, less);
+          if (!complete[gi] && h.length === k) {
+            complete[gi] = 1;
+            groupsRemaining--;
+            if (groupsRemaining === 0) stop = true;
+          }
+          break;
+        case 'limit_ratio':
+          if (addRatioSample(r, s.metric)) heapPush(h, item, less);
+          break;
+      }
+    }
+    if (stop && (op === 'limit_ratio' ? fParam === 0 : Math.min(Math.trunc(fParam), input.length) < 1)) continue;
+    let produced = 0;
+    for (let gi = 0; gi < ngroups; gi++) {
+      if (!seen[gi]) continue;
+      const h = heaps[gi]!;
+      let items = h;
+      if (op === 'topk' && h.length > 1) items = h.slice().sort((a, b) => -cmpLess(lessByValue, a, b));
+      else if (op === 'bottomk' && h.length > 1) items = h.slice().sort((a, b) => -cmpLess(lessByReverse, a, b));
+      for (const it of items) {
+        const s = input[it.si]!;
+        const key = s.metric.key;
+        let o = out.get(key);
+        if (!o) {
+          o = newSeries(s.metric, Math.min(steps, 64), s.dropName);
+          out.set(key, o);
+          order.push(o);
+        }
+        pushPoint(o, ts, it.v);
+        produced++;
+      }
+    }
+    env.addSamples(produced);
+  }
+  return order;
+}
+
+function cmpLess(less: Less, a: HeapItem, b: HeapItem): number {
+  if (less(a, b)) return -1;
+  if (less(b, a)) return 1;
+  return 0;
+}
+
+function fmtG(v: number): string {
+  return String(v);
+}
+
+/** strconv.FormatFloat(f, 'f', -1, 64). */
+export function formatFloatF(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  if (Object.is(v, -0)) return '-0';
+  const s = String(v);
+  if (!/e/.test(s)) return s;
+  // Expand exponent notation without losing the shortest digits.
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s)!;
+  const digits = m[2]! + (m[3] ?? '');
+  const exp = parseInt(m[4]!, 10);
+  const dp = exp + 1;
+  if (dp <= 0) return `${m[1]}0.${'0'.repeat(-dp)}${digits}`;
+  if (dp >= digits.length) return `${m[1]}${digits}${'0'.repeat(dp - digits.length)}`;
+  return `${m[1]}${digits.slice(0, dp)}.${digits.slice(dp)}`;
+}
+
+export function countValues(
+  env: AggEnv, e: AggregateExpr, grouping: readonly string[], valueLabel: string, input: ESeries[],
+): ESeries[] {
+  const out = new Map<string, ESeries>();
+  const cursors = new Int32Array(input.length);
+  const steps = numSteps(env);
+  const lb = new LabelsBuilder();
+  const counts = new Map<string, { labels: Labels; count: number }>();
+  for (let ts = env.start; ts <= env.end; ts += env.interval) {
+    env.check();
+    counts.clear();
+    for (let si = 0; si < input.length; si++) {
+      const s = input[si]!;
+      const c = cursors[si]!;
+      if (c >= s.n || s.ts[c] !== ts) continue;
+      cursors[si] = c + 1;
+      const b = new LabelsBuilder(s.metric);
+      b.set(valueLabel, formatFloatF(s.vs[c]!));
+      const metric = b.labels();
+      const key = groupingKey(metric, grouping, e.without);
+      const g = counts.get(key);
+      if (g) g.count++;
+      else counts.set(key, { labels: groupingLabels(metric, grouping, e.without), count: 1 });
+    }
+    void lb;
+    for (const g of counts.values()) {
+      const k = g.labels.key;
+      let o = out.get(k);
+      if (!o) {
+        o = newSeries(g.labels, Math.min(steps, 64), false);
+        out.set(k, o);
+      }
+      pushPoint(o, ts, g.count);
+    }
+    env.addSamples(counts.size);
+  }
+  return [...out.values()];
+}

@@ -1,0 +1,260 @@
+// Binary operators (Prometheus VectorBinop / VectorAnd / VectorOr / VectorUnless /
+// VectorscalarBinop / scalarBinop / resultMetric), float samples.
+import { Labels, LabelsBuilder, compareStrings, isLegacyLabelName } from '../labels/labels.ts';
+import type { BinaryOp, VectorMatching } from './ast.ts';
+import type { ESample } from './eval-types.ts';
+import { goMod, goPow } from './functions/math.ts';
+
+export class BinopError extends Error {}
+
+export function isComparison(op: BinaryOp): boolean {
+  return op === '==' || op === '!=' || op === '>' || op === '<' || op === '>=' || op === '<=';
+}
+
+export function changesMetricSchema(op: BinaryOp): boolean {
+  return op === '+' || op === '-' || op === '*' || op === '/' || op === '%' || op === '^' || op === 'atan2';
+}
+
+/** scalarBinop. */
+export function scalarBinop(op: BinaryOp, l: number, r: number): number {
+  switch (op) {
+    case '+': return l + r;
+    case '-': return l - r;
+    case '*': return l * r;
+    case '/': return l / r;
+    case '^': return goPow(l, r);
+    case '%': return goMod(l, r);
+    case '==': return l === r ? 1 : 0;
+    case '!=': return l !== r ? 1 : 0;
+    case '>': return l > r ? 1 : 0;
+    case '<': return l < r ? 1 : 0;
+    case '>=': return l >= r ? 1 : 0;
+    case '<=': return l <= r ? 1 : 0;
+    case 'atan2': return Math.atan2(l, r);
+  }
+  throw new BinopError(`operator "${op}" not allowed for Scalar operations`);
+}
+
+/** vectorElemBinop for floats: [value, keep]. Writes into `out`. */
+export function elemBinop(op: BinaryOp, l: number, r: number, out: { v: number; keep: boolean }): void {
+  out.keep = true;
+  switch (op) {
+    case '+': out.v = l + r; return;
+    case '-': out.v = l - r; return;
+    case '*': out.v = l * r; return;
+    case '/': out.v = l / r; return;
+    case '^': out.v = goPow(l, r); return;
+    case '%': out.v = goMod(l, r); return;
+    case 'atan2': out.v = Math.atan2(l, r); return;
+    case '==': out.v = l; out.keep = l === r; return;
+    case '!=': out.v = l; out.keep = l !== r; return;
+    case '>': out.v = l; out.keep = l > r; return;
+    case '<': out.v = l; out.keep = l < r; return;
+    case '>=': out.v = l; out.keep = l >= r; return;
+    case '<=': out.v = l; out.keep = l <= r; return;
+  }
+  throw new BinopError(`operator "${op}" not allowed for operations between Vectors`);
+}
+
+const SEP = '\xff';
+
+/** Signature function of a vector matching (on: only the names; ignoring: all but names and __name__). */
+export function signatureFn(m: VectorMatching): (l: Labels) => string {
+  const names = [...m.matchingLabels].sort(compareStrings);
+  if (m.on) {
+    return (l) => {
+      let k = '';
+      for (const n of names) {
+        const v = l.get(n);
+        if (v !== '') k += n + SEP + v + SEP;
+      }
+      return k;
+    };
+  }
+  return (l) => {
+    const f = l.flat;
+    let k = '';
+    for (let i = 0; i < f.length; i += 2) {
+      const n = f[i]!;
+      if (n === '__name__' || names.includes(n)) continue;
+      k += n + SEP + f[i + 1]! + SEP;
+    }
+    return k;
+  };
+}
+
+/** labels.MatchLabels. */
+export function matchLabels(l: Labels, on: boolean, names: readonly string[]): Labels {
+  if (on) return l.keep(names);
+  return l.without('__name__', ...names);
+}
+
+/** Go labels.String(): {a="b", c="d"} including __name__. */
+export function goLabelsString(l: Labels): string {
+  const parts: string[] = [];
+  const f = l.flat;
+  for (let i = 0; i < f.length; i += 2) {
+    const n = f[i]!;
+    parts.push(`${isLegacyLabelName(n) ? n : JSON.stringify(n)}=${JSON.stringify(f[i + 1]!)}`);
+  }
+  return `{${parts.join(', ')}}`;
+}
+
+function resultMetric(lhs: Labels, rhs: Labels, op: BinaryOp, m: VectorMatching, cache: Map<string, Labels>): Labels {
+  const key = lhs.key + '\x00' + rhs.key;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const b = new LabelsBuilder(lhs);
+  if (changesMetricSchema(op)) b.del('__name__', '__type__', '__unit__');
+  if (m.card === 'one-to-one') {
+    if (m.on) {
+      const keep = new Set(m.matchingLabels);
+      for (const n of lhs.names()) if (!keep.has(n)) b.del(n);
+    } else {
+      b.del(...m.matchingLabels);
+    }
+  }
+  for (const ln of m.include) {
+    const v = rhs.get(ln);
+    if (v !== '') b.set(ln, v);
+    else b.del(ln);
+  }
+  const ret = b.labels();
+  cache.set(key, ret);
+  return ret;
+}
+
+export function vectorAnd(lhs: ESample[], rhs: ESample[], lsig: string[], rsig: string[], out: ESample[]): ESample[] {
+  if (lhs.length === 0 || rhs.length === 0) return out;
+  const present = new Set(rsig);
+  for (let i = 0; i < lhs.length; i++) if (present.has(lsig[i]!)) out.push(lhs[i]!);
+  return out;
+}
+
+export function vectorOr(lhs: ESample[], rhs: ESample[], lsig: string[], rsig: string[], out: ESample[]): ESample[] {
+  if (lhs.length === 0) {
+    for (const s of rhs) out.push(s);
+    return out;
+  }
+  if (rhs.length === 0) {
+    for (const s of lhs) out.push(s);
+    return out;
+  }
+  const present = new Set<string>();
+  for (let i = 0; i < lhs.length; i++) {
+    present.add(lsig[i]!);
+    out.push(lhs[i]!);
+  }
+  for (let j = 0; j < rhs.length; j++) if (!present.has(rsig[j]!)) out.push(rhs[j]!);
+  return out;
+}
+
+export function vectorUnless(lhs: ESample[], rhs: ESample[], lsig: string[], rsig: string[], out: ESample[]): ESample[] {
+  if (lhs.length === 0 || rhs.length === 0) {
+    for (const s of lhs) out.push(s);
+    return out;
+  }
+  const present = new Set(rsig);
+  for (let i = 0; i < lhs.length; i++) if (!present.has(lsig[i]!)) out.push(lhs[i]!);
+  return out;
+}
+
+/** VectorBinop for arithmetic/comparison between two instant vectors. */
+export function vectorBinop(
+  op: BinaryOp, lhs: ESample[], rhs: ESample[], m: VectorMatching, returnBool: boolean,
+  lsig: string[], rsig: string[], ts: number, out: ESample[], cache: Map<string, Labels>,
+): ESample[] {
+  const fillR = m.fillRight;
+  const fillL = m.fillLeft;
+  if ((lhs.length === 0 && rhs.length === 0) || ((lhs.length === 0 || rhs.length === 0) && fillR === undefined && fillL === undefined)) return out;
+  const oneToMany = m.card === 'one-to-many';
+  if (oneToMany) {
+    [lhs, rhs] = [rhs, lhs];
+    [lsig, rsig] = [rsig, lsig];
+  }
+  const rightSigs = new Map<string, ESample>();
+  for (let i = 0; i < rhs.length; i++) {
+    const rs = rhs[i]!;
+    const sig = rsig[i]!;
+    const dup = rightSigs.get(sig);
+    if (dup) {
+      const matched = matchLabels(rs.metric, m.on, m.matchingLabels);
+      let d1 = goLabelsString(rs.metric);
+      let d2 = goLabelsString(dup.metric);
+      if (d1 > d2) [d1, d2] = [d2, d1];
+      throw new BinopError(
+        `found duplicate series for the match group ${goLabelsString(matched)} on the ${oneToMany ? 'left' : 'right'} hand-side of the operation: [${d1}, ${d2}];many-to-many matching not allowed: matching labels must be unique on one side`,
+      );
+    }
+    rightSigs.set(sig, rs);
+  }
+  const matchedOne = new Set<string>();
+  const matchedMany = new Map<string, Set<string>>();
+  const r = { v: 0, keep: false };
+  const doOp = (ls: ESample, rs: ESample, sig: string): void => {
+    let fl = ls.v;
+    let fr = rs.v;
+    if (oneToMany) [fl, fr] = [fr, fl];
+    elemBinop(op, fl, fr, r);
+    let v = r.v;
+    if (returnBool) v = r.keep ? 1 : 0;
+    const metric = resultMetric(ls.metric, rs.metric, op, m, cache);
+    if (m.card === 'one-to-one') {
+      if (matchedOne.has(sig)) throw new BinopError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+      matchedOne.add(sig);
+    } else {
+      let set = matchedMany.get(sig);
+      if (!set) {
+        set = new Set();
+        matchedMany.set(sig, set);
+      }
+      const k = metric.key;
+      if (set.has(k)) throw new BinopError('multiple matches for labels: grouping labels must ensure unique matches');
+      set.add(k);
+    }
+    if (!r.keep && !returnBool) return;
+    out.push({ metric, t: ts, v, dropName: returnBool });
+  };
+  for (let i = 0; i < lhs.length; i++) {
+    const ls = lhs[i]!;
+    const sig = lsig[i]!;
+    let rs = rightSigs.get(sig);
+    if (!rs) {
+      if (fillR === undefined) continue;
+      rs = { metric: matchLabels(ls.metric, m.on, m.matchingLabels), t: ts, v: fillR, dropName: false };
+    }
+    doOp(ls, rs, sig);
+  }
+  if (fillL !== undefined) {
+    for (let i = 0; i < rhs.length; i++) {
+      const rs = rhs[i]!;
+      const sig = rsig[i]!;
+      if (m.card === 'one-to-one' ? matchedOne.has(sig) : (matchedMany.get(sig)?.size ?? 0) > 0) continue;
+      const ls: ESample = { metric: matchLabels(rs.metric, m.on, m.matchingLabels), t: ts, v: fillL, dropName: false };
+      doOp(ls, rs, sig);
+    }
+  }
+  return out;
+}
+
+/** VectorscalarBinop. */
+export function vectorScalarBinop(op: BinaryOp, lhs: ESample[], scalar: number, swap: boolean, returnBool: boolean, out: ESample[]): ESample[] {
+  const r = { v: 0, keep: false };
+  const cmp = isComparison(op);
+  const schema = changesMetricSchema(op);
+  for (const s of lhs) {
+    let lf = s.v;
+    let rf = scalar;
+    if (swap) [lf, rf] = [rf, lf];
+    elemBinop(op, lf, rf, r);
+    let v = r.v;
+    let keep = r.keep;
+    if (cmp && swap) v = rf;
+    if (returnBool) {
+      v = keep ? 1 : 0;
+      keep = true;
+    }
+    if (keep) out.push({ metric: s.metric, t: s.t, v, dropName: s.dropName || schema || returnBool });
+  }
+  return out;
+}

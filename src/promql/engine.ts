@@ -1,0 +1,1416 @@
+// The PromQL evaluation engine (Prometheus 3.x promql/engine.go semantics, float samples).
+//
+// Evaluation is step-vectorised as in Prometheus: every node evaluates to a matrix of step-aligned
+// points for the whole [start, end] range. Before evaluation, each selector's series are selected
+// once for its whole time range and decoded into typed arrays; selectors then walk those arrays
+// forward with pointers across steps (no re-select or re-decode per step).
+import { Labels, LabelsBuilder, compareStrings } from '../labels/labels.ts';
+import { compileAnchoredRegex, translateRE2 } from '../labels/matcher.ts';
+import type { Matcher } from '../labels/matcher.ts';
+import type { Querier, Queryable } from '../storage/interfaces.ts';
+import { ValueType } from '../storage/interfaces.ts';
+import { isStaleNaN } from '../tsdb/stale.ts';
+import {
+  exprType,
+  type AggregateExpr,
+  type AtModifier,
+  type BinaryExpr,
+  type Call,
+  type DurationExpr,
+  type Expr,
+  type MatrixSelector,
+  type SubqueryExpr,
+  type VectorSelector,
+} from './ast.ts';
+import {
+  PromQLError,
+  type MatrixSeries,
+  type QueryEngine,
+  type QueryOptions,
+  type QueryResult,
+  type Sample,
+  type Value,
+} from './value.ts';
+import { Anno, Annotations } from './annotations.ts';
+import { dropMetadata, newSeries, pushPoint, type ESample, type ESeries, type RawSeries } from './eval-types.ts';
+import { aggregate, aggregateK, countValues, type AggEnv } from './aggregations.ts';
+import {
+  BinopError,
+  scalarBinop,
+  signatureFn,
+  vectorAnd,
+  vectorBinop,
+  vectorOr,
+  vectorScalarBinop,
+  vectorUnless,
+} from './binary.ts';
+import { FunctionError, RANGE_FUNCTIONS, type RangeCallCtx } from './functions/range.ts';
+import { INSTANT_FUNCTIONS, type InstantCtx } from './functions/instant.ts';
+import { bucketFraction, bucketQuantile, type Bucket } from './functions/math.ts';
+
+export interface EngineOptions {
+  lookbackDelta?: number;
+  timeout?: number;
+  maxSamples?: number;
+  defaultSubqueryStep?: number;
+  enableExperimental?: boolean;
+}
+
+const DEFAULT_LOOKBACK = 5 * 60 * 1000;
+const DEFAULT_TIMEOUT = 2 * 60 * 1000;
+const DEFAULT_MAX_SAMPLES = 50_000_000;
+const DEFAULT_SUBQUERY_STEP = 60_000;
+
+/** Thrown inside evaluation; converted to PromQLError at the boundary. */
+class EvalError extends Error {
+  constructor(
+    readonly errorType: 'execution' | 'timeout' | 'canceled' | 'bad_data',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type EvalValue = ESeries[] | { str: string };
+
+interface SelectorData {
+  series: RawSeries[];
+}
+
+const ANCHORED_SAFE = ['changes', 'delta', 'increase', 'rate', 'resets'];
+const SMOOTHED_SAFE = ['delta', 'increase', 'rate'];
+
+type ParseFn = (input: string, opts?: { experimental?: boolean }) => Expr;
+let parseFnPromise: Promise<{ parse: ParseFn; ParseErrorCtor: new (...a: never[]) => Error }> | null = null;
+async function loadParser(): Promise<{ parse: ParseFn; ParseErrorCtor: new (...a: never[]) => Error }> {
+  if (!parseFnPromise) {
+    const path = './parser.ts';
+    parseFnPromise = import(path).then((m: { parseExpr: ParseFn; ParseError: new (...a: never[]) => Error }) => ({
+      parse: m.parseExpr,
+      ParseErrorCtor: m.ParseError,
+    }));
+  }
+  return parseFnPromise;
+}
+
+export class Engine implements QueryEngine {
+  readonly lookbackDelta: number;
+  readonly timeout: number;
+  readonly maxSamples: number;
+  readonly defaultSubqueryStep: number;
+  readonly enableExperimental: boolean;
+
+  constructor(opts: EngineOptions = {}) {
+    this.lookbackDelta = opts.lookbackDelta ?? DEFAULT_LOOKBACK;
+    this.timeout = opts.timeout ?? DEFAULT_TIMEOUT;
+    this.maxSamples = opts.maxSamples ?? DEFAULT_MAX_SAMPLES;
+    this.defaultSubqueryStep = opts.defaultSubqueryStep ?? DEFAULT_SUBQUERY_STEP;
+    this.enableExperimental = opts.enableExperimental ?? false;
+  }
+
+  async instantQuery(q: Queryable, query: string, time: number, opts?: QueryOptions): Promise<QueryResult> {
+    const expr = await this.parse(query, opts);
+    return this.evalExpr(q, expr, query, time, time, 0, opts);
+  }
+
+  async rangeQuery(q: Queryable, query: string, start: number, end: number, step: number, opts?: QueryOptions): Promise<QueryResult> {
+    const expr = await this.parse(query, opts);
+    const t = exprType(expr);
+    if (t !== 'vector' && t !== 'scalar') {
+      throw new PromQLError('bad_data', `invalid expression type "${typeString(t)}" for range query, must be Scalar or instant Vector`);
+    }
+    if (step <= 0) throw new PromQLError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
+    if (end < start) throw new PromQLError('bad_data', 'end timestamp must not be before start time');
+    return this.evalExpr(q, expr, query, start, end, step, opts);
+  }
+
+  private async parse(query: string, opts?: QueryOptions): Promise<Expr> {
+    const { parse, ParseErrorCtor } = await loadParser();
+    try {
+      return parse(query, { experimental: opts?.enableExperimental ?? this.enableExperimental });
+    } catch (err) {
+      if (err instanceof ParseErrorCtor || err instanceof Error) throw new PromQLError('bad_data', (err as Error).message);
+      throw err;
+    }
+  }
+
+  /**
+   * Evaluates a parsed expression (step 0 = instant query). `query` is the source text used to
+   * render annotation positions. Exposed for callers that already hold an AST (and for tests).
+   */
+  async evalExpr(q: Queryable, expr: Expr, query: string, start: number, end: number, step: number, opts?: QueryOptions): Promise<QueryResult> {
+    const t0 = performance.now();
+    const ev = new Evaluator({
+      start,
+      end,
+      interval: step === 0 ? 1 : step,
+      lookback: opts?.lookbackDelta ?? this.lookbackDelta,
+      maxSamples: opts?.maxSamples ?? this.maxSamples,
+      deadline: Date.now() + (opts?.timeout ?? this.timeout),
+      timeoutMs: opts?.timeout ?? this.timeout,
+      signal: opts?.signal,
+      defaultSubqueryStep: opts?.defaultSubqueryStep ?? this.defaultSubqueryStep,
+      queryStep: step,
+    });
+    let querier: Querier | null = null;
+    try {
+      try {
+        resolveDurations(expr, step, end - start);
+      } catch (e) {
+        throw new PromQLError('bad_data', (e as Error).message);
+      }
+      const [mint, maxt] = ev.findMinMaxTime(expr);
+      querier = q.querier(mint, maxt);
+      const tPrep = performance.now();
+      await ev.populate(querier, expr);
+      const tEval = performance.now();
+      const val = ev.run(expr);
+      const value = toValue(val, expr, start, step === 0);
+      const { warnings, infos } = ev.annos.asStrings(query);
+      const res: QueryResult = { value, warnings: [...ev.storageWarnings, ...warnings], infos };
+      if (opts?.stats) {
+        res.stats = {
+          totalQueryableSamples: ev.totalSamples,
+          peakSamples: ev.peakSamples,
+          timings: {
+            evalTotalTime: (performance.now() - tEval) / 1000,
+            queryPreparationTime: (tEval - tPrep) / 1000,
+            execTotalTime: (performance.now() - t0) / 1000,
+          },
+        };
+      }
+      return res;
+    } catch (err) {
+      if (err instanceof PromQLError) throw err;
+      if (err instanceof EvalError) throw new PromQLError(err.errorType, err.message);
+      if (err instanceof BinopError || err instanceof FunctionError) throw new PromQLError('execution', err.message);
+      throw new PromQLError('execution', err instanceof Error ? err.message : String(err));
+    } finally {
+      querier?.close();
+    }
+  }
+}
+
+function typeString(t: string): string {
+  switch (t) {
+    case 'matrix': return 'range vector';
+    case 'vector': return 'instant vector';
+    case 'string': return 'string';
+    case 'scalar': return 'scalar';
+    default: return t;
+  }
+}
+
+function toValue(val: EvalValue, expr: Expr, start: number, instant: boolean): Value {
+  if (!Array.isArray(val)) return { resultType: 'string', t: start, v: val.str };
+  const t = exprType(expr);
+  if (instant && t === 'vector') {
+    const samples: Sample[] = val.map((s) => ({ metric: s.metric, t: start, v: s.vs[0]! }));
+    return { resultType: 'vector', samples };
+  }
+  if (instant && t === 'scalar') {
+    return { resultType: 'scalar', t: start, v: val.length > 0 && val[0]!.n > 0 ? val[0]!.vs[0]! : NaN };
+  }
+  const series: MatrixSeries[] = val
+    .slice()
+    .sort((a, b) => Labels.compare(a.metric, b.metric))
+    .map((s) => ({ metric: s.metric, ts: Array.from(s.ts.subarray(0, s.n)), vs: Array.from(s.vs.subarray(0, s.n)) }));
+  return { resultType: 'matrix', series };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Duration expressions (promql/durations.go): evaluated in seconds, then to ms.
+
+function durationSeconds(d: DurationExpr, step: number, range: number): number {
+  switch (d.type) {
+    case 'DurationLiteral':
+      return d.seconds ?? d.ms / 1000;
+    case 'DurationUnary': {
+      const v = durationSeconds(d.expr, step, range);
+      return d.op === '-' ? -v : v;
+    }
+    case 'DurationCall':
+      switch (d.func) {
+        case 'step': return step / 1000;
+        case 'range': return range / 1000;
+        case 'min': return Math.min(durationSeconds(d.args[0]!, step, range), durationSeconds(d.args[1]!, step, range));
+        case 'max': return Math.max(durationSeconds(d.args[0]!, step, range), durationSeconds(d.args[1]!, step, range));
+      }
+      break;
+    case 'DurationBinary': {
+      const l = durationSeconds(d.lhs, step, range);
+      const r = durationSeconds(d.rhs, step, range);
+      switch (d.op) {
+        case '+': return l + r;
+        case '-': return l - r;
+        case '*': return l * r;
+        case '/':
+          if (r === 0) throw new Error(`${d.pos.start}:${d.pos.end}: division by zero`);
+          return l / r;
+        case '%':
+          if (r === 0) throw new Error(`${d.pos.start}:${d.pos.end}: modulo by zero`);
+          return l % r;
+        case '^': return Math.pow(l, r);
+      }
+    }
+  }
+  throw new Error('unexpected duration expression');
+}
+
+function calcDuration(d: DurationExpr, step: number, range: number, allowNegative: boolean): number {
+  const s = durationSeconds(d, step, range);
+  if (Number.isNaN(s) || !Number.isFinite(s)) throw new Error(`${d.pos.start}:${d.pos.end}: duration is NaN or infinite`);
+  if (s <= 0 && !allowNegative) throw new Error(`${d.pos.start}:${d.pos.end}: duration must be greater than 0`);
+  if (s > 9223372036.854775 || s < -9223372036.854775) throw new Error(`${d.pos.start}:${d.pos.end}: duration is out of range`);
+  return Math.trunc(s * 1000);
+}
+
+function resolveDurations(e: Expr, step: number, range: number): void {
+  walk(e, (n) => {
+    if (n.type === 'VectorSelector' && n.offsetExpr) n.offset = calcDuration(n.offsetExpr, step, range, true);
+    else if (n.type === 'MatrixSelector') {
+      if (n.rangeExpr) n.range = calcDuration(n.rangeExpr, step, range, false);
+      if (n.vectorSelector.offsetExpr) n.vectorSelector.offset = calcDuration(n.vectorSelector.offsetExpr, step, range, true);
+    } else if (n.type === 'SubqueryExpr') {
+      if (n.offsetExpr) n.offset = calcDuration(n.offsetExpr, step, range, true);
+      if (n.stepExpr) n.step = calcDuration(n.stepExpr, step, range, false);
+      if (n.rangeExpr) n.range = calcDuration(n.rangeExpr, step, range, false);
+    }
+  });
+}
+
+function children(e: Expr): Expr[] {
+  switch (e.type) {
+    case 'AggregateExpr': return e.param ? [e.param, e.expr] : [e.expr];
+    case 'BinaryExpr': return [e.lhs, e.rhs];
+    case 'Call': return e.args;
+    case 'MatrixSelector': return [e.vectorSelector];
+    case 'SubqueryExpr':
+    case 'ParenExpr':
+    case 'UnaryExpr':
+    case 'StepInvariantExpr':
+      return [e.expr];
+    default:
+      return [];
+  }
+}
+
+function walk(e: Expr, f: (n: Expr, path: Expr[]) => void, path: Expr[] = []): void {
+  f(e, path);
+  path.push(e);
+  for (const c of children(e)) walk(c, f, path);
+  path.pop();
+}
+
+function unwrapParens(e: Expr): Expr {
+  while (e.type === 'ParenExpr' || e.type === 'StepInvariantExpr') e = e.expr;
+  return e;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface EvaluatorInit {
+  start: number;
+  end: number;
+  interval: number;
+  lookback: number;
+  maxSamples: number;
+  deadline: number;
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+  defaultSubqueryStep: number;
+  queryStep: number;
+}
+
+/** Window source for range functions: raw series (stale-filtered) or subquery output. */
+interface RangeSource {
+  series: RawSeries[];
+  offset: number;
+  range: number;
+  at: AtModifier | undefined;
+  anchored: boolean;
+  smoothed: boolean;
+}
+
+function filtered(s: RawSeries): void {
+  if (s.fts) return;
+  let stale = 0;
+  for (let i = 0; i < s.n; i++) if (s.vs[i] !== s.vs[i] && isStaleNaN(s.vs[i]!)) stale++;
+  if (stale === 0) {
+    s.fts = s.ts;
+    s.fvs = s.vs;
+    s.fn = s.n;
+    return;
+  }
+  const ts = new Float64Array(s.n - stale);
+  const vs = new Float64Array(s.n - stale);
+  let j = 0;
+  for (let i = 0; i < s.n; i++) {
+    const v = s.vs[i]!;
+    if (v !== v && isStaleNaN(v)) continue;
+    ts[j] = s.ts[i]!;
+    vs[j] = v;
+    j++;
+  }
+  s.fts = ts;
+  s.fvs = vs;
+  s.fn = j;
+}
+
+class Evaluator {
+  start: number;
+  end: number;
+  interval: number;
+  readonly lookback: number;
+  readonly maxSamples: number;
+  readonly deadline: number;
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+  readonly defaultSubqueryStep: number;
+  readonly queryStart: number;
+  readonly queryEnd: number;
+  readonly queryStep: number;
+  currentSamples = 0;
+  peakSamples = 0;
+  totalSamples = 0;
+  readonly annos = new Annotations();
+  storageWarnings: string[] = [];
+  private data = new Map<VectorSelector, SelectorData>();
+  private ranges = new Map<VectorSelector, [number, number, number, string | undefined]>();
+  private checkCounter = 0;
+
+  constructor(init: EvaluatorInit) {
+    this.start = init.start;
+    this.end = init.end;
+    this.interval = init.interval;
+    this.lookback = init.lookback;
+    this.maxSamples = init.maxSamples;
+    this.deadline = init.deadline;
+    this.timeoutMs = init.timeoutMs;
+    this.signal = init.signal;
+    this.defaultSubqueryStep = init.defaultSubqueryStep;
+    this.queryStart = init.start;
+    this.queryEnd = init.end;
+    this.queryStep = init.queryStep;
+  }
+
+  fail(msg: string): never {
+    throw new EvalError('execution', msg);
+  }
+
+  check(): void {
+    if ((++this.checkCounter & 255) !== 0) return;
+    this.checkNow();
+  }
+
+  checkNow(): void {
+    if (this.signal?.aborted) throw new EvalError('canceled', 'query was canceled in expression evaluation');
+    if (Date.now() > this.deadline) throw new EvalError('timeout', 'query timed out in expression evaluation');
+  }
+
+  addSamples(n: number): void {
+    this.currentSamples += n;
+    this.totalSamples += n;
+    if (this.currentSamples > this.peakSamples) this.peakSamples = this.currentSamples;
+    if (this.currentSamples > this.maxSamples) {
+      throw new EvalError('execution', 'query processing would load too many samples into memory in query execution');
+    }
+  }
+
+  atTime(at: AtModifier): number {
+    switch (at.kind) {
+      case 'time': return at.ms;
+      case 'start': return this.queryStart;
+      case 'end': return this.queryEnd;
+    }
+  }
+
+  // ---- preparation: time ranges and selection ----
+
+  /** Per-selector [mint, maxt] as Prometheus getTimeRangesForSelector; returns the overall range. */
+  findMinMaxTime(expr: Expr): [number, number] {
+    let mn = Infinity;
+    let mx = -Infinity;
+    walk(expr, (n, path) => {
+      if (n.type !== 'VectorSelector') return;
+      let subqOffset = 0;
+      let subqRange = 0;
+      let subqTs: number | undefined;
+      for (const p of path) {
+        if (p.type === 'SubqueryExpr') {
+          subqOffset += p.offset;
+          subqRange += p.range;
+          if (p.at) {
+            subqOffset = p.offset;
+            subqRange = p.range;
+            subqTs = this.atTime(p.at);
+          }
+        }
+      }
+      const parent = path[path.length - 1];
+      const evalRange = parent && parent.type === 'MatrixSelector' ? parent.range : 0;
+      let start = this.queryStart;
+      let end = this.queryEnd;
+      if (subqTs !== undefined) {
+        start = subqTs;
+        end = subqTs;
+      }
+      if (n.at) {
+        start = this.atTime(n.at);
+        end = start;
+      } else {
+        start = start - subqOffset - subqRange;
+        end -= subqOffset;
+      }
+      if (evalRange === 0) {
+        start -= this.lookback - 1;
+        if (n.smoothed) end += this.lookback;
+      } else if (n.anchored) start -= this.lookback + evalRange - 1;
+      else if (n.smoothed) {
+        start -= this.lookback + evalRange - 1;
+        end += this.lookback;
+      } else start -= evalRange - 1;
+      start -= n.offset;
+      end -= n.offset;
+      let func: string | undefined;
+      for (let i = path.length - 1; i >= 0; i--) {
+        const p = path[i]!;
+        if (p.type === 'Call') {
+          func = p.func.name;
+          break;
+        }
+        if (p.type === 'AggregateExpr') {
+          func = p.op;
+          break;
+        }
+        if (p.type === 'BinaryExpr') break;
+      }
+      this.ranges.set(n, [start, end, evalRange, func]);
+      if (start < mn) mn = start;
+      if (end > mx) mx = end;
+    });
+    if (mx === -Infinity) return [0, 0];
+    return [mn, mx];
+  }
+
+  async populate(querier: Querier, expr: Expr): Promise<void> {
+    const tasks: Promise<void>[] = [];
+    for (const [vs, [start, end, range, func]] of this.ranges) {
+      tasks.push(this.selectOne(querier, vs, start, end, range, func));
+    }
+    await Promise.all(tasks);
+    void expr;
+  }
+
+  private async selectOne(querier: Querier, vs: VectorSelector, start: number, end: number, range: number, func: string | undefined): Promise<void> {
+    const set = querier.select({ start, end, step: this.queryStep, range, func }, vs.matchers as readonly Matcher[]);
+    const out: RawSeries[] = [];
+    let tsBuf = new Float64Array(64);
+    let vsBuf = new Float64Array(64);
+    let count = 0;
+    for await (const s of set) {
+      const it = s.iterator();
+      let n = 0;
+      let vt = it.seek(start);
+      while (vt !== ValueType.None) {
+        if (vt === ValueType.Float) {
+          const t = it.t;
+          if (t > end) break;
+          if (n === tsBuf.length) {
+            const nt = new Float64Array(n * 2);
+            nt.set(tsBuf);
+            tsBuf = nt;
+            const nv = new Float64Array(n * 2);
+            nv.set(vsBuf);
+            vsBuf = nv;
+          }
+          tsBuf[n] = t;
+          vsBuf[n] = it.v;
+          n++;
+        }
+        // Native histograms: not supported yet (TODO: HPoint support); such samples are skipped.
+        vt = it.next();
+      }
+      const err = it.err();
+      if (err) throw new EvalError('execution', `expanding series: ${err.message}`);
+      out.push({ labels: s.labels, ts: tsBuf.slice(0, n), vs: vsBuf.slice(0, n), n });
+      count++;
+      if ((count & 1023) === 0) this.checkNow();
+    }
+    this.storageWarnings.push(...set.warnings());
+    this.data.set(vs, { series: out });
+  }
+
+  private seriesOf(vs: VectorSelector): RawSeries[] {
+    return this.data.get(vs)?.series ?? [];
+  }
+
+  // ---- evaluation ----
+
+  run(expr: Expr): EvalValue {
+    const v = this.eval(expr);
+    if (!Array.isArray(v)) return v;
+    // Delayed name removal (cleanupMetricLabels).
+    let any = false;
+    for (const s of v) {
+      if (s.dropName) {
+        s.metric = dropMetadata(s.metric);
+        any = true;
+      }
+    }
+    if (!any) return v;
+    if (this.start === this.end && exprType(expr) === 'vector') {
+      const seen = new Set<string>();
+      for (const s of v) {
+        if (seen.has(s.metric.key)) this.fail('vector cannot contain metrics with the same labelset');
+        seen.add(s.metric.key);
+      }
+      return v;
+    }
+    return this.mergeSameLabelset(v);
+  }
+
+  private numSteps(): number {
+    return Math.floor((this.end - this.start) / this.interval) + 1;
+  }
+
+  private mergeSameLabelset(mat: ESeries[]): ESeries[] {
+    if (mat.length <= 1) return mat;
+    const by = new Map<string, ESeries[]>();
+    for (const s of mat) {
+      const k = s.metric.key;
+      const l = by.get(k);
+      if (l) l.push(s);
+      else by.set(k, [s]);
+    }
+    if (by.size === mat.length) return mat;
+    const out: ESeries[] = [];
+    for (const group of by.values()) {
+      if (group.length === 1) {
+        out.push(group[0]!);
+        continue;
+      }
+      const pts: [number, number][] = [];
+      for (const s of group) for (let i = 0; i < s.n; i++) pts.push([s.ts[i]!, s.vs[i]!]);
+      pts.sort((a, b) => a[0] - b[0]);
+      for (let i = 1; i < pts.length; i++) if (pts[i]![0] === pts[i - 1]![0]) this.fail('vector cannot contain metrics with the same labelset');
+      const base = newSeries(group[0]!.metric, pts.length, group[0]!.dropName);
+      for (const [t, v] of pts) pushPoint(base, t, v);
+      out.push(base);
+    }
+    return out;
+  }
+
+  eval(expr: Expr): EvalValue {
+    this.checkNow();
+    if (this.end < this.start) return [];
+    switch (expr.type) {
+      case 'NumberLiteral': {
+        const v = expr.value;
+        return this.rangeEval([], (_vs, ts, out) => {
+          out.push({ metric: Labels.EMPTY, t: ts, v, dropName: false });
+        });
+      }
+      case 'StringLiteral':
+        return { str: expr.value };
+      case 'ParenExpr':
+        return this.eval(expr.expr);
+      case 'StepInvariantExpr':
+        return this.eval(expr.expr);
+      case 'UnaryExpr': {
+        const mat = this.evalMatrix(expr.expr);
+        if (expr.op === '-') {
+          for (const s of mat) {
+            s.dropName = true;
+            for (let i = 0; i < s.n; i++) s.vs[i] = -s.vs[i]!;
+          }
+        }
+        return mat;
+      }
+      case 'VectorSelector':
+        return this.evalVectorSelector(expr);
+      case 'MatrixSelector':
+        if (this.start !== this.end) this.fail('cannot do range evaluation of matrix selector');
+        return this.evalMatrixSelector(expr);
+      case 'SubqueryExpr':
+        return this.runSubquery(expr).mat;
+      case 'BinaryExpr':
+        return this.evalBinary(expr);
+      case 'AggregateExpr':
+        return this.evalAggregate(expr);
+      case 'Call':
+        return this.evalCall(expr);
+    }
+  }
+
+  private evalMatrix(e: Expr): ESeries[] {
+    const v = this.eval(e);
+    if (!Array.isArray(v)) this.fail('unexpected string value');
+    return v;
+  }
+
+  /**
+   * Prometheus rangeEval: evaluates the argument expressions to matrices, then walks all steps,
+   * gathering each argument's instant vector and calling `fn`. Outputs are collected per labels.
+   */
+  rangeEval(
+    exprs: (Expr | null)[],
+    fn: (vectors: ESample[][], ts: number, out: ESample[], sigs: string[][] | null) => void,
+    sigFn: ((l: Labels) => string) | null = null,
+  ): ESeries[] {
+    const matrixes: ESeries[][] = exprs.map((e) => (e === null || exprType(e) === 'string' ? [] : this.evalMatrix(e)));
+    const numSteps = this.numSteps();
+    const vectors: ESample[][] = matrixes.map(() => []);
+    const cursors = matrixes.map((m) => new Int32Array(m.length));
+    let seriesSigs: string[][] | null = null;
+    let stepSigs: string[][] | null = null;
+    if (sigFn) {
+      seriesSigs = matrixes.map((m) => m.map((s) => sigFn(s.metric)));
+      stepSigs = matrixes.map(() => []);
+    }
+    const out: ESample[] = [];
+    const result = new Map<string, { s: ESeries; lastTs: number }>();
+    const order: ESeries[] = [];
+    const base = this.currentSamples;
+    for (let ts = this.start; ts <= this.end; ts += this.interval) {
+      this.check();
+      for (let i = 0; i < matrixes.length; i++) {
+        const m = matrixes[i]!;
+        const cur = cursors[i]!;
+        const vec = vectors[i]!;
+        vec.length = 0;
+        if (stepSigs) stepSigs[i]!.length = 0;
+        for (let si = 0; si < m.length; si++) {
+          const s = m[si]!;
+          const c = cur[si]!;
+          if (c < s.n && s.ts[c] === ts) {
+            vec.push({ metric: s.metric, t: ts, v: s.vs[c]!, dropName: s.dropName });
+            if (stepSigs) stepSigs[i]!.push(seriesSigs![i]![si]!);
+            cur[si] = c + 1;
+          }
+        }
+      }
+      out.length = 0;
+      fn(vectors, ts, out, stepSigs);
+      this.currentSamples = base;
+      this.addSamples(out.length);
+      if (this.start === this.end) {
+        const seen = new Set<string>();
+        const mat: ESeries[] = [];
+        for (const s of out) {
+          const k = s.metric.key;
+          if (seen.has(k)) this.fail('vector cannot contain metrics with the same labelset');
+          seen.add(k);
+          const ns = newSeries(s.metric, 1, s.dropName);
+          pushPoint(ns, ts, s.v);
+          mat.push(ns);
+        }
+        return mat;
+      }
+      for (const s of out) {
+        const k = s.metric.key;
+        let r = result.get(k);
+        if (r) {
+          if (r.lastTs === ts) this.fail('vector cannot contain metrics with the same labelset');
+          r.lastTs = ts;
+        } else {
+          r = { s: newSeries(s.metric, Math.min(numSteps, 1024), s.dropName), lastTs: ts };
+          result.set(k, r);
+          order.push(r.s);
+        }
+        pushPoint(r.s, ts, s.v);
+      }
+    }
+    return order;
+  }
+
+  // ---- selectors ----
+
+  private evalVectorSelector(vs: VectorSelector): ESeries[] {
+    const series = this.seriesOf(vs);
+    const numSteps = this.numSteps();
+    const out: ESeries[] = [];
+    const offset = vs.offset;
+    const at = vs.at ? this.atTime(vs.at) : undefined;
+    const lookback = this.lookback;
+    for (const s of series) {
+      this.check();
+      let res: ESeries | null = null;
+      let j = -1; // index of last sample with t <= refTime
+      const n = s.n;
+      const sts = s.ts;
+      const svs = s.vs;
+      for (let ts = this.start; ts <= this.end; ts += this.interval) {
+        const ref = (at ?? ts) - offset;
+        if (at !== undefined) j = -1;
+        while (j + 1 < n && sts[j + 1]! <= ref) j++;
+        if (j < 0) continue;
+        const t = sts[j]!;
+        if (t <= ref - lookback) continue;
+        const v = svs[j]!;
+        if (v !== v && isStaleNaN(v)) continue;
+        if (!res) res = newSeries(s.labels, Math.min(numSteps, 1024), false);
+        pushPoint(res, ts, v);
+        this.addSamples(1);
+      }
+      if (res) out.push(res);
+    }
+    return out;
+  }
+
+  private evalMatrixSelector(ms: MatrixSelector): ESeries[] {
+    const vs = ms.vectorSelector;
+    const ref = (vs.at ? this.atTime(vs.at) : this.start) - vs.offset;
+    const maxt = ref;
+    const mint = maxt - ms.range;
+    const out: ESeries[] = [];
+    for (const s of this.seriesOf(vs)) {
+      filtered(s);
+      const fts = s.fts!;
+      const fvs = s.fvs!;
+      const fn = s.fn!;
+      let lo = lowerBoundGT(fts, fn, mint);
+      let hi = lowerBoundGT(fts, fn, maxt);
+      if (vs.anchored || vs.smoothed) {
+        const ext = extendWindow(fts, fvs, fn, mint, maxt, this.lookback, !!vs.smoothed);
+        if (ext.n > 0) {
+          const r = newSeries(s.labels, ext.n, false);
+          for (let i = 0; i < ext.n; i++) pushPoint(r, ext.ts[i]!, ext.vs[i]!);
+          out.push(r);
+          this.addSamples(ext.n);
+        }
+        continue;
+      }
+      if (hi > lo) {
+        const r = newSeries(s.labels, hi - lo, false);
+        for (; lo < hi; lo++) pushPoint(r, fts[lo]!, fvs[lo]!);
+        out.push(r);
+        this.addSamples(r.n);
+      }
+    }
+    return out;
+  }
+
+  // ---- subqueries ----
+
+  private runSubquery(e: SubqueryExpr): { mat: ESeries[]; start: number; end: number } {
+    const at = e.at ? this.atTime(e.at) : undefined;
+    const offset = e.offset;
+    const range = e.range;
+    const interval = e.step !== 0 ? e.step : this.defaultSubqueryStep;
+    let parentStart = this.start;
+    let parentEnd = this.interval > 0 ? this.start + Math.floor((this.end - this.start) / this.interval) * this.interval : this.end;
+    if (at !== undefined) {
+      parentStart = at;
+      parentEnd = at;
+    }
+    const end = parentEnd - offset;
+    const base = parentStart - offset - range;
+    let start = interval * Math.trunc(base / interval);
+    if (start <= base) start += interval;
+    const saved = [this.start, this.end, this.interval] as const;
+    this.start = start;
+    this.end = end;
+    this.interval = interval;
+    try {
+      const v = this.eval(e.expr);
+      if (!Array.isArray(v)) this.fail('unexpected string value in subquery');
+      return { mat: v, start, end };
+    } finally {
+      this.start = saved[0];
+      this.end = saved[1];
+      this.interval = saved[2];
+    }
+  }
+
+  // ---- binary ----
+
+  private evalBinary(e: BinaryExpr): ESeries[] {
+    const lt = exprType(e.lhs);
+    const rt = exprType(e.rhs);
+    const op = e.op;
+    if (lt === 'scalar' && rt === 'scalar') {
+      return this.rangeEval([e.lhs, e.rhs], (v, ts, out) => {
+        out.push({ metric: Labels.EMPTY, t: ts, v: scalarBinop(op, v[0]![0]!.v, v[1]![0]!.v), dropName: false });
+      });
+    }
+    if (lt === 'vector' && rt === 'vector') {
+      const m = e.matching ?? { card: op === 'and' || op === 'or' || op === 'unless' ? 'many-to-many' : 'one-to-one', matchingLabels: [], on: false, include: [] };
+      const sig = signatureFn(m);
+      const cache = new Map<string, Labels>();
+      return this.rangeEval(
+        [e.lhs, e.rhs],
+        (v, ts, out, sigs) => {
+          const [l, r] = [v[0]!, v[1]!];
+          const [ls, rs] = [sigs![0]!, sigs![1]!];
+          try {
+            switch (op) {
+              case 'and': vectorAnd(l, r, ls, rs, out); break;
+              case 'or': vectorOr(l, r, ls, rs, out); break;
+              case 'unless': vectorUnless(l, r, ls, rs, out); break;
+              default: vectorBinop(op, l, r, m, e.returnBool, ls, rs, ts, out, cache);
+            }
+          } catch (err) {
+            if (err instanceof BinopError) this.fail(err.message);
+            throw err;
+          }
+        },
+        sig,
+      );
+    }
+    if (lt === 'vector' && rt === 'scalar') {
+      return this.rangeEval([e.lhs, e.rhs], (v, _ts, out) => {
+        vectorScalarBinop(op, v[0]!, v[1]![0]!.v, false, e.returnBool, out);
+      });
+    }
+    return this.rangeEval([e.lhs, e.rhs], (v, _ts, out) => {
+      vectorScalarBinop(op, v[1]!, v[0]![0]!.v, true, e.returnBool, out);
+    });
+  }
+
+  // ---- aggregations ----
+
+  private aggEnv(): AggEnv {
+    return {
+      start: this.start,
+      end: this.end,
+      interval: this.interval,
+      annos: this.annos,
+      fail: (m) => this.fail(m),
+      addSamples: (n) => this.addSamples(n),
+      check: () => this.check(),
+    };
+  }
+
+  /** Per-step values of a scalar parameter expression. */
+  private scalarParams(e: Expr): Float64Array {
+    const mat = this.evalMatrix(e);
+    const n = this.numSteps();
+    const out = new Float64Array(n).fill(NaN);
+    const s = mat[0];
+    if (s) for (let i = 0; i < s.n; i++) out[Math.round((s.ts[i]! - this.start) / this.interval)] = s.vs[i]!;
+    return out;
+  }
+
+  private evalAggregate(e: AggregateExpr): ESeries[] {
+    const grouping = [...e.grouping].sort(compareStrings);
+    const base = this.currentSamples;
+    if (e.op === 'count_values') {
+      const p = unwrapParens(e.param!);
+      const valueLabel = p.type === 'StringLiteral' ? p.value : '';
+      if (valueLabel === '' || /[\ud800-\udfff]/.test(valueLabel)) this.fail(`invalid label name "${valueLabel}"`);
+      const g = e.without ? grouping : [...grouping, valueLabel].sort(compareStrings);
+      const input = this.evalMatrix(e.expr);
+      return countValues(this.aggEnv(), e, g, valueLabel, input);
+    }
+    let params: Float64Array | null = null;
+    if (e.param && exprType(e.param) !== 'string') params = this.scalarParams(e.param);
+    const input = this.evalMatrix(e.expr);
+    let res: ESeries[];
+    if (e.op === 'topk' || e.op === 'bottomk' || e.op === 'limitk' || e.op === 'limit_ratio') {
+      res = aggregateK(this.aggEnv(), e, grouping, input, params ?? new Float64Array(this.numSteps()).fill(NaN));
+    } else {
+      res = aggregate(this.aggEnv(), e, grouping, input, params);
+    }
+    let total = 0;
+    for (const s of res) total += s.n;
+    this.currentSamples = base + total;
+    return res;
+  }
+
+  // ---- function calls ----
+
+  private evalCall(e: Call): ESeries[] {
+    const name = e.func.name;
+    switch (name) {
+      case 'start':
+      case 'end':
+      case 'range':
+      case 'step': {
+        const v =
+          name === 'start' ? this.queryStart / 1000
+          : name === 'end' ? this.queryEnd / 1000
+          : name === 'range' ? (this.queryEnd - this.queryStart) / 1000
+          : this.queryStep / 1000;
+        return this.rangeEval([], (_v, ts, out) => {
+          out.push({ metric: Labels.EMPTY, t: ts, v, dropName: false });
+        });
+      }
+      case 'label_replace':
+        return this.evalLabelReplace(e);
+      case 'label_join':
+        return this.evalLabelJoin(e);
+      case 'info':
+        // Minimal info(): without info-metric enrichment the input vector passes through.
+        return this.evalMatrix(e.args[0]!);
+    }
+    if ((name === 'timestamp') && unwrapParens(e.args[0]!).type === 'VectorSelector') {
+      return this.evalTimestampOfSelector(unwrapParens(e.args[0]!) as VectorSelector);
+    }
+    if ((name === 'sort' || name === 'sort_desc' || name === 'sort_by_label' || name === 'sort_by_label_desc') && this.start !== this.end) {
+      this.annos.add(Anno.sortInRangeQuery(e.pos));
+    }
+    let matrixIdx = -1;
+    for (let i = 0; i < e.args.length; i++) {
+      const a = unwrapParens(e.args[i]!);
+      if (a.type === 'MatrixSelector' || a.type === 'SubqueryExpr') {
+        matrixIdx = i;
+        break;
+      }
+    }
+    if (matrixIdx < 0) return this.evalInstantCall(e);
+    return this.evalRangeCall(e, matrixIdx);
+  }
+
+  private evalInstantCall(e: Call): ESeries[] {
+    const name = e.func.name;
+    if (name === 'histogram_quantile' || name === 'histogram_fraction') return this.evalHistogramFn(e);
+    const fn = INSTANT_FUNCTIONS[name];
+    if (!fn) {
+      if (name.startsWith('histogram_')) {
+        // Native-histogram functions: no float input produces output (TODO: native histograms).
+        return this.rangeEval(e.args, () => {});
+      }
+      this.fail(`function "${name}" is not supported`);
+    }
+    const ctx: InstantCtx = { ts: 0, args: e.args, annos: this.annos, pos: e.pos, fail: (m) => this.fail(m) };
+    return this.rangeEval(e.args, (v, ts, out) => {
+      ctx.ts = ts;
+      fn(v, ctx, out);
+    });
+  }
+
+  private evalHistogramFn(e: Call): ESeries[] {
+    const isQuantile = e.func.name === 'histogram_quantile';
+    const vecArg = isQuantile ? e.args[1]! : e.args[2]!;
+    return this.rangeEval(e.args, (v, ts, out) => {
+      let q = NaN;
+      let lower = NaN;
+      let upper = NaN;
+      let inVec: ESample[];
+      if (isQuantile) {
+        if (v[0]!.length === 0) return;
+        q = v[0]![0]!.v;
+        inVec = v[1]!;
+        if (Number.isNaN(q) || q < 0 || q > 1) this.annos.add(Anno.invalidQuantile(q, e.args[0]!.pos));
+      } else {
+        if (v[0]!.length === 0 || v[1]!.length === 0) return;
+        lower = v[0]![0]!.v;
+        upper = v[1]![0]!.v;
+        inVec = v[2]!;
+      }
+      const groups = new Map<string, { metric: Labels; buckets: Bucket[] }>();
+      for (const s of inVec) {
+        const le = s.metric.get('le');
+        const ub = parseGoFloat(le);
+        if (ub === null) {
+          this.annos.add(Anno.badBucketLabel(s.metric.get('__name__'), le, vecArg.pos));
+          continue;
+        }
+        const metric = s.metric.without('le');
+        const k = metric.key;
+        let g = groups.get(k);
+        if (!g) {
+          g = { metric, buckets: [] };
+          groups.set(k, g);
+        }
+        g.buckets.push({ upperBound: ub, count: s.v });
+      }
+      for (const g of groups.values()) {
+        if (g.buckets.length === 0) continue;
+        if (isQuantile) {
+          const r = bucketQuantile(q, g.buckets);
+          if (r.forcedMonotonic) {
+            this.annos.add(Anno.forcedMonotonicity(g.metric.get('__name__'), vecArg.pos, ts, r.minBucket, r.maxBucket, r.maxDiff));
+          }
+          out.push({ metric: g.metric, t: ts, v: r.q, dropName: true });
+        } else {
+          out.push({ metric: g.metric, t: ts, v: bucketFraction(lower, upper, g.buckets), dropName: true });
+        }
+      }
+    });
+  }
+
+  private evalTimestampOfSelector(vs: VectorSelector): ESeries[] {
+    const series = this.seriesOf(vs);
+    const at = vs.at ? this.atTime(vs.at) : undefined;
+    const js = new Int32Array(series.length).fill(-1);
+    return this.rangeEval([], (_v, ts, out) => {
+      const ref = (at ?? ts) - vs.offset;
+      for (let i = 0; i < series.length; i++) {
+        const s = series[i]!;
+        let j = at !== undefined ? -1 : js[i]!;
+        while (j + 1 < s.n && s.ts[j + 1]! <= ref) j++;
+        js[i] = j;
+        if (j < 0) continue;
+        const t = s.ts[j]!;
+        if (t <= ref - this.lookback) continue;
+        const v = s.vs[j]!;
+        if (v !== v && isStaleNaN(v)) continue;
+        out.push({ metric: s.labels, t, v: t / 1000, dropName: true });
+      }
+    });
+  }
+
+  private rangeSource(arg: Expr): { src: RangeSource; cleanup: number } {
+    const a = unwrapParens(arg);
+    if (a.type === 'MatrixSelector') {
+      const vs = a.vectorSelector;
+      const series = this.seriesOf(vs);
+      for (const s of series) filtered(s);
+      return { src: { series, offset: vs.offset, range: a.range, at: vs.at, anchored: !!vs.anchored, smoothed: !!vs.smoothed }, cleanup: 0 };
+    }
+    if (a.type !== 'SubqueryExpr') this.fail('expected range vector argument');
+    const { mat } = this.runSubquery(a);
+    let total = 0;
+    const series: RawSeries[] = mat.map((s) => {
+      total += s.n;
+      const ts = s.ts.subarray(0, s.n);
+      const vs = s.vs.subarray(0, s.n);
+      return { labels: s.metric, ts, vs, n: s.n, fts: ts, fvs: vs, fn: s.n, dropName: s.dropName };
+    });
+    return { src: { series, offset: a.offset, range: a.range, at: a.at, anchored: false, smoothed: false }, cleanup: total };
+  }
+
+  private evalRangeCall(e: Call, matrixIdx: number): ESeries[] {
+    const name = e.func.name;
+    const base = this.currentSamples;
+    // Non-matrix (scalar) arguments are evaluated first, as Prometheus does.
+    const params: Float64Array[] = [];
+    for (let i = 0; i < e.args.length; i++) if (i !== matrixIdx) params.push(this.scalarParams(e.args[i]!));
+    const { src, cleanup } = this.rangeSource(e.args[matrixIdx]!);
+    this.currentSamples += cleanup;
+    if (src.anchored && !ANCHORED_SAFE.includes(name)) {
+      this.fail(`anchored modifier can only be used with: ${ANCHORED_SAFE.join(', ')} - not with ${name}`);
+    }
+    if (src.smoothed && !SMOOTHED_SAFE.includes(name)) {
+      this.fail(`smoothed modifier can only be used with: ${SMOOTHED_SAFE.join(', ')} - not with ${name}`);
+    }
+    const fn = RANGE_FUNCTIONS[name];
+    if (!fn) this.fail(`function "${name}" is not supported`);
+    const numSteps = this.numSteps();
+    const at = src.at ? this.atTime(src.at) : undefined;
+    const dropName = name !== 'last_over_time' && name !== 'first_over_time';
+    const ctx: RangeCallCtx = {
+      ts: 0, rangeStart: 0, rangeEnd: 0, rangeMs: src.range, params: new Array(params.length).fill(0),
+      annos: this.annos, argPos: e.args[0]!.pos,
+    };
+    const mat: ESeries[] = [];
+    const extended = src.anchored || src.smoothed;
+    for (const s of src.series) {
+      this.check();
+      const fts = s.fts!;
+      const fvs = s.fvs!;
+      const fn_ = s.fn!;
+      let lo = 0;
+      let hi = 0;
+      let out: ESeries | null = null;
+      let step = 0;
+      for (let ts = this.start; ts <= this.end; ts += this.interval, step++) {
+        const maxt = (at ?? ts) - src.offset;
+        const mint = maxt - src.range;
+        for (let p = 0; p < params.length; p++) ctx.params[p] = params[p]![step]!;
+        ctx.ts = ts;
+        ctx.rangeStart = mint;
+        ctx.rangeEnd = maxt;
+        let r: number | null;
+        if (extended) {
+          const ext = extendWindow(fts, fvs, fn_, mint, maxt, this.lookback, src.smoothed);
+          if (ext.n === 0) continue;
+          r = extendedFunction(name, ext, mint, maxt, src.range, src.smoothed);
+        } else {
+          while (lo < fn_ && fts[lo]! <= mint) lo++;
+          if (hi < lo) hi = lo;
+          while (hi < fn_ && fts[hi]! <= maxt) hi++;
+          if (at !== undefined) {
+            lo = lowerBoundGT(fts, fn_, mint);
+            hi = lowerBoundGT(fts, fn_, maxt);
+          }
+          if (hi <= lo) continue;
+          try {
+            r = fn(fts, fvs, lo, hi, ctx);
+          } catch (err) {
+            if (err instanceof FunctionError) this.fail(err.message);
+            throw err;
+          }
+        }
+        if (r === null) continue;
+        if (!out) out = newSeries(s.labels, Math.min(numSteps, 1024), dropName || !!s.dropName);
+        pushPoint(out, ts, r);
+      }
+      if (out) {
+        this.addSamples(out.n);
+        mat.push(out);
+        if (name === 'rate' || name === 'increase') {
+          const metricName = s.labels.get('__name__');
+          if (metricName !== '' && !/(_total|_sum|_count|_bucket)$/.test(metricName)) {
+            this.annos.add(Anno.possibleNonCounter(metricName, e.args[matrixIdx]!.pos));
+          }
+        }
+      }
+    }
+    this.currentSamples = base;
+    let total = 0;
+    for (const s of mat) total += s.n;
+    this.addSamples(total);
+    if (name === 'absent_over_time') {
+      const steps = numSteps;
+      for (const s of mat) if (s.n === steps) return [];
+      const found = new Set<number>();
+      for (const s of mat) for (let i = 0; i < s.n; i++) found.add(s.ts[i]!);
+      if (found.size === steps && mat.length > 0) return [];
+      const r = newSeries(absentLabels(e.args[0]!), steps - found.size, true);
+      for (let ts = this.start; ts <= this.end; ts += this.interval) if (!found.has(ts)) pushPoint(r, ts, 1);
+      return r.n > 0 ? [r] : [];
+    }
+    return mat;
+  }
+
+  // ---- label_replace / label_join ----
+
+  private evalLabelReplace(e: Call): ESeries[] {
+    const str = (i: number): string => {
+      const a = unwrapParens(e.args[i]!);
+      return a.type === 'StringLiteral' ? a.value : '';
+    };
+    const dst = str(1);
+    const repl = str(2);
+    const src = str(3);
+    const regexStr = str(4);
+    let re: RegExp;
+    try {
+      compileAnchoredRegex(regexStr);
+      const t = translateRE2(regexStr);
+      re = new RegExp(`^(?:${t.source})$`, t.flags.includes('s') ? t.flags : t.flags + 's');
+    } catch {
+      this.fail(`invalid regular expression in label_replace(): ${regexStr}`);
+    }
+    if (!isValidLabelName(dst)) this.fail(`invalid destination label name in label_replace(): ${dst}`);
+    const mat = this.evalMatrix(e.args[0]!);
+    for (const s of mat) {
+      const srcVal = s.metric.get(src);
+      const m = re.exec(srcVal);
+      if (!m) continue;
+      const res = expandTemplate(repl, m);
+      s.metric = s.metric.with(dst, res);
+      if (dst === '__name__') s.dropName = false;
+    }
+    return this.mergeSameLabelset(mat);
+  }
+
+  private evalLabelJoin(e: Call): ESeries[] {
+    const str = (i: number): string => {
+      const a = unwrapParens(e.args[i]!);
+      return a.type === 'StringLiteral' ? a.value : '';
+    };
+    const dst = str(1);
+    const sep = str(2);
+    const srcs: string[] = [];
+    for (let i = 3; i < e.args.length; i++) {
+      const s = str(i);
+      if (!isValidLabelName(s)) this.fail(`invalid source label name in label_join(): ${s}`);
+      srcs.push(s);
+    }
+    if (!isValidLabelName(dst)) this.fail(`invalid destination label name in label_join(): ${dst}`);
+    const mat = this.evalMatrix(e.args[0]!);
+    for (const s of mat) {
+      const v = srcs.map((n) => s.metric.get(n)).join(sep);
+      s.metric = s.metric.with(dst, v);
+      if (dst === '__name__') s.dropName = false;
+    }
+    return this.mergeSameLabelset(mat);
+  }
+}
+
+function isValidLabelName(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (!(d >= 0xdc00 && d <= 0xdfff)) return false;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return false;
+  }
+  return true;
+}
+
+/** Go regexp.Expand template semantics: $1, ${1}, $name, ${name}, $$. */
+export function expandTemplate(template: string, m: RegExpExecArray): string {
+  let out = '';
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i]!;
+    if (c !== '$' || i + 1 >= template.length) {
+      out += c;
+      continue;
+    }
+    const n = template[i + 1]!;
+    if (n === '$') {
+      out += '$';
+      i++;
+      continue;
+    }
+    let name: string;
+    let end: number;
+    if (n === '{') {
+      const close = template.indexOf('}', i + 2);
+      if (close < 0) {
+        out += c;
+        continue;
+      }
+      name = template.slice(i + 2, close);
+      if (!/^[A-Za-z0-9_]+$/.test(name)) {
+        out += c;
+        continue;
+      }
+      end = close;
+    } else {
+      const mm = /^[A-Za-z0-9_]+/.exec(template.slice(i + 1));
+      if (!mm) {
+        out += c;
+        continue;
+      }
+      name = mm[0];
+      end = i + name.length;
+    }
+    if (/^[0-9]+$/.test(name)) {
+      const idx = parseInt(name, 10);
+      if (idx < m.length) out += m[idx] ?? '';
+    } else {
+      out += m.groups?.[name] ?? '';
+    }
+    i = end;
+  }
+  return out;
+}
+
+/** Labels of absent()/absent_over_time() from the argument's equality matchers. */
+export function absentLabels(arg: Expr): Labels {
+  const a = unwrapParens(arg);
+  let ms: readonly Matcher[];
+  if (a.type === 'VectorSelector') ms = a.matchers;
+  else if (a.type === 'MatrixSelector') ms = a.vectorSelector.matchers;
+  else return Labels.EMPTY;
+  const b = new LabelsBuilder();
+  const has = new Set<string>();
+  for (const m of ms) {
+    if (m.name === '__name__') continue;
+    if (m.type === '=' && !has.has(m.name)) {
+      b.set(m.name, m.value);
+      has.add(m.name);
+    } else b.del(m.name);
+  }
+  return b.labels();
+}
+
+/** First index in ts[0..n) with ts[i] > t. */
+function lowerBoundGT(ts: Float64Array, n: number, t: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1;
+    if (ts[m]! <= t) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}
+
+/** Go strconv.ParseFloat(s, 64) acceptance (decimal, hex float, inf/nan, underscores only with prefix). */
+export function parseGoFloat(s: string): number | null {
+  if (/^[+-]?(inf|infinity)$/i.test(s)) return s.startsWith('-') ? -Infinity : Infinity;
+  if (/^[+-]?nan$/i.test(s)) return NaN;
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return Number(s);
+  const hex = /^([+-]?)0[xX]([0-9a-fA-F_]*)(?:\.([0-9a-fA-F_]*))?[pP]([+-]?\d+)$/.exec(s);
+  if (hex) {
+    const ip = (hex[2] ?? '').replace(/_/g, '');
+    const fp = (hex[3] ?? '').replace(/_/g, '');
+    if (ip === '' && fp === '') return null;
+    let v = ip ? parseInt(ip, 16) : 0;
+    for (let i = 0; i < fp.length; i++) v += parseInt(fp[i]!, 16) / Math.pow(16, i + 1);
+    v *= Math.pow(2, parseInt(hex[4]!, 10));
+    return hex[1] === '-' ? -v : v;
+  }
+  return null;
+}
+
+// ---- extended range selectors (anchored / smoothed, experimental) ----
+
+interface Window {
+  ts: number[];
+  vs: number[];
+  n: number;
+}
+
+/**
+ * extendFloats: takes samples in (mint - lookback, maxt (+ lookback when smoothed)] and produces the
+ * window with points exactly at mint and maxt (picked from the last sample before, or interpolated
+ * when smoothed).
+ */
+function extendWindow(ts: Float64Array, vs: Float64Array, n: number, mint: number, maxt: number, lookback: number, smoothed: boolean): Window {
+  const lo = lowerBoundGT(ts, n, mint - lookback);
+  const hi = lowerBoundGT(ts, n, smoothed ? maxt + lookback : maxt);
+  const w: Window = { ts: [], vs: [], n: 0 };
+  if (hi <= lo) return w;
+  // Index of first sample > mint and last sample <= maxt.
+  const first = lowerBoundGT(ts, hi, mint) < lo ? lo : lowerBoundGT(ts, hi, mint);
+  const lastLE = lowerBoundGT(ts, hi, maxt) - 1;
+  // Left edge value at mint.
+  let left: number | null = null;
+  if (first - 1 >= lo && ts[first - 1]! <= mint) {
+    const p = first - 1;
+    if (smoothed && first < hi && ts[p]! < mint) left = interp(ts[p]!, vs[p]!, ts[first]!, vs[first]!, mint);
+    else left = vs[p]!;
+  } else if (first < hi) left = vs[first]!;
+  if (left === null) return w;
+  let right: number | null = null;
+  if (lastLE >= lo) {
+    if (smoothed && lastLE + 1 < hi && ts[lastLE]! < maxt) right = interp(ts[lastLE]!, vs[lastLE]!, ts[lastLE + 1]!, vs[lastLE + 1]!, maxt);
+    else right = vs[lastLE]!;
+  } else if (smoothed && lo < hi) right = vs[lo]!;
+  if (right === null) return w;
+  w.ts.push(mint);
+  w.vs.push(left);
+  for (let i = first; i <= lastLE; i++) {
+    if (ts[i]! <= mint || ts[i]! >= maxt) continue;
+    w.ts.push(ts[i]!);
+    w.vs.push(vs[i]!);
+  }
+  w.ts.push(maxt);
+  w.vs.push(right);
+  w.n = w.ts.length;
+  return w;
+}
+
+function interp(t1: number, v1: number, t2: number, v2: number, t: number): number {
+  return v1 + ((v2 - v1) * (t - t1)) / (t2 - t1);
+}
+
+function extendedFunction(name: string, w: Window, mint: number, maxt: number, range: number, smoothed: boolean): number | null {
+  void mint;
+  void maxt;
+  void smoothed;
+  const n = w.n;
+  if (n < 2) return null;
+  const vs = w.vs;
+  switch (name) {
+    case 'changes': {
+      let c = 0;
+      for (let i = 1; i < n; i++) if (vs[i] !== vs[i - 1] && !(Number.isNaN(vs[i]) && Number.isNaN(vs[i - 1]))) c++;
+      return c;
+    }
+    case 'resets': {
+      let c = 0;
+      for (let i = 1; i < n; i++) if (vs[i]! < vs[i - 1]!) c++;
+      return c;
+    }
+    case 'delta':
+      return vs[n - 1]! - vs[0]!;
+    case 'rate':
+    case 'increase': {
+      let r = vs[n - 1]! - vs[0]!;
+      for (let i = 1; i < n; i++) if (vs[i]! < vs[i - 1]!) r += vs[i - 1]!;
+      return name === 'rate' ? r / (range / 1000) : r;
+    }
+  }
+  return null;
+}

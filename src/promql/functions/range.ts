@@ -1,0 +1,253 @@
+// Range-vector functions (Prometheus promql/functions.go, float samples). Each works on a window
+// [lo, hi) of a series' typed arrays (staleness markers already removed) and returns the output
+// value, or null for "no output at this step". No per-call allocation except where the math needs
+// a copy (quantile/mad).
+import { kahanSumInc, linearRegression, quantile } from './math.ts';
+import { Anno, type Annotations } from '../annotations.ts';
+import type { PosRange } from '../ast.ts';
+
+export interface RangeCallCtx {
+  /** Evaluation time of the step (ms). */
+  ts: number;
+  /** Window bounds: (rangeStart, rangeEnd]. */
+  rangeStart: number;
+  rangeEnd: number;
+  /** Range of the selector (ms). */
+  rangeMs: number;
+  /** Scalar arguments other than the range vector, in order. */
+  params: number[];
+  annos: Annotations;
+  /** Position of the function's first argument (for annotations). */
+  argPos: PosRange;
+}
+
+export type RangeFn = (ts: Float64Array, vs: Float64Array, lo: number, hi: number, c: RangeCallCtx) => number | null;
+
+/** extrapolatedRate from Prometheus (rate/increase/delta), float samples. */
+export function extrapolatedRate(
+  ts: Float64Array, vs: Float64Array, lo: number, hi: number,
+  rangeStart: number, rangeEnd: number, rangeMs: number, isCounter: boolean, isRate: boolean,
+): number | null {
+  const n = hi - lo;
+  if (n < 2) return null;
+  const numSamplesMinusOne = n - 1;
+  const firstT = ts[lo]!;
+  const lastT = ts[hi - 1]!;
+  let resultFloat = vs[hi - 1]! - vs[lo]!;
+  if (isCounter) {
+    for (let i = lo + 1; i < hi; i++) {
+      const prev = vs[i - 1]!;
+      if (vs[i]! < prev) resultFloat += prev;
+    }
+  }
+  let durationToStart = (firstT - rangeStart) / 1000;
+  let durationToEnd = (rangeEnd - lastT) / 1000;
+  const sampledInterval = (lastT - firstT) / 1000;
+  const averageDurationBetweenSamples = sampledInterval / numSamplesMinusOne;
+  const extrapolationThreshold = averageDurationBetweenSamples * 1.1;
+  if (durationToStart >= extrapolationThreshold) durationToStart = averageDurationBetweenSamples / 2;
+  if (isCounter) {
+    let durationToZero = durationToStart;
+    if (resultFloat > 0 && vs[lo]! >= 0) durationToZero = sampledInterval * (vs[lo]! / resultFloat);
+    if (durationToZero < durationToStart) durationToStart = durationToZero;
+  }
+  if (durationToEnd >= extrapolationThreshold) durationToEnd = averageDurationBetweenSamples / 2;
+  let factor = 1;
+  if (sampledInterval !== 0) factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
+  if (isRate) factor /= rangeMs / 1000;
+  return resultFloat * factor;
+}
+
+/** irate/idelta (instantValue). */
+export function instantValue(ts: Float64Array, vs: Float64Array, lo: number, hi: number, isRate: boolean): number | null {
+  if (hi - lo < 2) return null;
+  const t0 = ts[hi - 2]!;
+  const t1 = ts[hi - 1]!;
+  const v0 = vs[hi - 2]!;
+  const v1 = vs[hi - 1]!;
+  const sampledInterval = t1 - t0;
+  if (sampledInterval === 0) return null;
+  let r = v1;
+  if (!isRate || !(v1 < v0)) r = v1 - v0;
+  if (isRate) r /= sampledInterval / 1000;
+  return r;
+}
+
+function avgOverTime(_ts: Float64Array, vs: Float64Array, lo: number, hi: number): number | null {
+  if (hi <= lo) return null;
+  let sum = vs[lo]!;
+  let count = 1;
+  let mean = 0;
+  let kahanC = 0;
+  let incrementalMean = false;
+  for (let i = lo + 1; i < hi; i++) {
+    const f = vs[i]!;
+    count = i - lo + 1;
+    if (!incrementalMean) {
+      const [newSum, newC] = kahanSumInc(f, sum, kahanC);
+      if (newSum !== Infinity && newSum !== -Infinity) {
+        sum = newSum;
+        kahanC = newC;
+        continue;
+      }
+      incrementalMean = true;
+      mean = sum / (count - 1);
+      kahanC /= count - 1;
+    }
+    const q = (count - 1) / count;
+    [mean, kahanC] = kahanSumInc(f / count, q * mean, q * kahanC);
+  }
+  if (incrementalMean) return mean + kahanC;
+  return sum / count + kahanC / count;
+}
+
+function sumOverTime(_ts: Float64Array, vs: Float64Array, lo: number, hi: number): number | null {
+  if (hi <= lo) return null;
+  let sum = 0;
+  let c = 0;
+  for (let i = lo; i < hi; i++) [sum, c] = kahanSumInc(vs[i]!, sum, c);
+  if (sum === Infinity || sum === -Infinity) return sum;
+  return sum + c;
+}
+
+function compareOverTime(ts: Float64Array, vs: Float64Array, lo: number, hi: number, mode: 'max' | 'min' | 'tsmax' | 'tsmin'): number | null {
+  if (hi <= lo) return null;
+  let m = vs[lo]!;
+  let tm = ts[lo]!;
+  for (let i = lo; i < hi; i++) {
+    const f = vs[i]!;
+    let better: boolean;
+    switch (mode) {
+      case 'max': better = f > m || m !== m; break;
+      case 'min': better = f < m || m !== m; break;
+      case 'tsmax': better = f >= m || m !== m; break;
+      default: better = f <= m || m !== m; break;
+    }
+    if (better) {
+      m = f;
+      tm = ts[i]!;
+    }
+  }
+  return mode === 'max' || mode === 'min' ? m : tm / 1000;
+}
+
+function variance(vs: Float64Array, lo: number, hi: number): number {
+  let count = 0;
+  let mean = 0, cMean = 0, aux = 0, cAux = 0;
+  for (let i = lo; i < hi; i++) {
+    const f = vs[i]!;
+    count++;
+    const delta = f - (mean + cMean);
+    [mean, cMean] = kahanSumInc(delta / count, mean, cMean);
+    [aux, cAux] = kahanSumInc(delta * (f - (mean + cMean)), aux, cAux);
+  }
+  return (aux + cAux) / count;
+}
+
+function calcTrendValue(i: number, tf: number, s0: number, s1: number, b: number): number {
+  if (i === 0) return b;
+  return tf * (s1 - s0) + (1 - tf) * b;
+}
+
+export class FunctionError extends Error {}
+
+/** The float range functions by name (rate & co. are handled here too). */
+export const RANGE_FUNCTIONS: Record<string, RangeFn> = {
+  rate: (ts, vs, lo, hi, c) => extrapolatedRate(ts, vs, lo, hi, c.rangeStart, c.rangeEnd, c.rangeMs, true, true),
+  increase: (ts, vs, lo, hi, c) => extrapolatedRate(ts, vs, lo, hi, c.rangeStart, c.rangeEnd, c.rangeMs, true, false),
+  delta: (ts, vs, lo, hi, c) => extrapolatedRate(ts, vs, lo, hi, c.rangeStart, c.rangeEnd, c.rangeMs, false, false),
+  irate: (ts, vs, lo, hi) => instantValue(ts, vs, lo, hi, true),
+  idelta: (ts, vs, lo, hi) => instantValue(ts, vs, lo, hi, false),
+  avg_over_time: avgOverTime,
+  sum_over_time: sumOverTime,
+  count_over_time: (_ts, _vs, lo, hi) => (hi > lo ? hi - lo : null),
+  max_over_time: (ts, vs, lo, hi) => compareOverTime(ts, vs, lo, hi, 'max'),
+  min_over_time: (ts, vs, lo, hi) => compareOverTime(ts, vs, lo, hi, 'min'),
+  ts_of_max_over_time: (ts, vs, lo, hi) => compareOverTime(ts, vs, lo, hi, 'tsmax'),
+  ts_of_min_over_time: (ts, vs, lo, hi) => compareOverTime(ts, vs, lo, hi, 'tsmin'),
+  last_over_time: (_ts, vs, lo, hi) => (hi > lo ? vs[hi - 1]! : null),
+  first_over_time: (_ts, vs, lo, hi) => (hi > lo ? vs[lo]! : null),
+  ts_of_last_over_time: (ts, _vs, lo, hi) => (hi > lo ? ts[hi - 1]! / 1000 : null),
+  ts_of_first_over_time: (ts, _vs, lo, hi) => (hi > lo ? ts[lo]! / 1000 : null),
+  present_over_time: (_ts, _vs, lo, hi) => (hi > lo ? 1 : null),
+  absent_over_time: () => 1, // handled specially by the engine
+  stddev_over_time: (_ts, vs, lo, hi) => (hi > lo ? Math.sqrt(variance(vs, lo, hi)) : null),
+  stdvar_over_time: (_ts, vs, lo, hi) => (hi > lo ? variance(vs, lo, hi) : null),
+  quantile_over_time: (_ts, vs, lo, hi, c) => {
+    if (hi <= lo) return null;
+    const q = c.params[0]!;
+    if (Number.isNaN(q) || q < 0 || q > 1) c.annos.add(Anno.invalidQuantile(q, c.argPos));
+    const values: number[] = new Array(hi - lo);
+    for (let i = lo; i < hi; i++) values[i - lo] = vs[i]!;
+    return quantile(q, values);
+  },
+  mad_over_time: (_ts, vs, lo, hi) => {
+    if (hi <= lo) return null;
+    const values: number[] = new Array(hi - lo);
+    for (let i = lo; i < hi; i++) {
+      if (Number.isNaN(vs[i]!)) return NaN;
+      values[i - lo] = vs[i]!;
+    }
+    const median = quantile(0.5, values);
+    for (let i = 0; i < values.length; i++) values[i] = Math.abs(values[i]! - median);
+    return quantile(0.5, values);
+  },
+  changes: (_ts, vs, lo, hi) => {
+    if (hi <= lo) return null;
+    let changes = 0;
+    let prev = vs[lo]!;
+    for (let i = lo + 1; i < hi; i++) {
+      const cur = vs[i]!;
+      if (cur !== prev && !(cur !== cur && prev !== prev)) changes++;
+      prev = cur;
+    }
+    return changes;
+  },
+  resets: (_ts, vs, lo, hi) => {
+    if (hi <= lo) return null;
+    let resets = 0;
+    let prev = vs[lo]!;
+    for (let i = lo + 1; i < hi; i++) {
+      const cur = vs[i]!;
+      if (cur < prev) resets++;
+      prev = cur;
+    }
+    return resets;
+  },
+  deriv: (ts, vs, lo, hi) => {
+    if (hi - lo < 2) return null;
+    return linearRegression(ts, vs, lo, hi, ts[lo]!)[0];
+  },
+  predict_linear: (ts, vs, lo, hi, c) => {
+    if (hi - lo < 2) return null;
+    const duration = c.params[0]!;
+    const [slope, intercept] = linearRegression(ts, vs, lo, hi, c.ts);
+    return slope * duration + intercept;
+  },
+  double_exponential_smoothing: (_ts, vs, lo, hi, c) => {
+    const sf = c.params[0]!;
+    const tf = c.params[1]!;
+    if (sf <= 0 || sf >= 1 || Number.isNaN(sf)) throw new FunctionError(`invalid smoothing factor. Expected: 0 < sf < 1, got: ${goF(sf)}`);
+    if (tf <= 0 || tf >= 1 || Number.isNaN(tf)) throw new FunctionError(`invalid trend factor. Expected: 0 < tf < 1, got: ${goF(tf)}`);
+    const l = hi - lo;
+    if (l < 2) return null;
+    let s0 = 0;
+    let s1 = vs[lo]!;
+    let b = vs[lo + 1]! - vs[lo]!;
+    for (let i = 1; i < l; i++) {
+      const x = sf * vs[lo + i]!;
+      b = calcTrendValue(i - 1, tf, s0, s1, b);
+      const y = (1 - sf) * (s1 + b);
+      s0 = s1;
+      s1 = x + y;
+    }
+    return s1;
+  },
+};
+
+/** Go %f (6 decimals). */
+function goF(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
+  return v.toFixed(6);
+}
