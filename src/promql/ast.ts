@@ -19,10 +19,14 @@ export type AtModifier = { kind: 'time'; ms: number } | { kind: 'start' } | { ki
  * `max()` appear as calls. Evaluated to milliseconds.
  */
 export type DurationExpr =
-  | { type: 'DurationLiteral'; ms: number; pos: PosRange } // 5m, or a plain number of seconds
-  | { type: 'DurationBinary'; op: '+' | '-' | '*' | '/' | '%' | '^'; lhs: DurationExpr; rhs: DurationExpr; pos: PosRange }
-  | { type: 'DurationUnary'; op: '-' | '+'; expr: DurationExpr; pos: PosRange }
-  | { type: 'DurationCall'; func: 'step' | 'range' | 'min' | 'max'; args: DurationExpr[]; pos: PosRange };
+  | { type: 'DurationLiteral'; ms: number; pos: PosRange; paren?: boolean; duration?: boolean; seconds?: number } // 5m, or a plain number of seconds
+  | { type: 'DurationBinary'; op: '+' | '-' | '*' | '/' | '%' | '^'; lhs: DurationExpr; rhs: DurationExpr; pos: PosRange; paren?: boolean }
+  | { type: 'DurationUnary'; op: '-' | '+'; expr: DurationExpr; pos: PosRange; paren?: boolean }
+  // 'min' / 'max' are Prometheus' `min_of(a, b)` / `max_of(a, b)`.
+  | { type: 'DurationCall'; func: 'step' | 'range' | 'min' | 'max'; args: DurationExpr[]; pos: PosRange; paren?: boolean };
+// `paren` (additive): the expression was written in parentheses; kept so String() round-trips.
+// `DurationLiteral.duration` / `.seconds` (additive): written with a unit (`5m`) rather than as
+// seconds (`300`); the exact literal value in seconds (`ms` = seconds × 1000, not rounded).
 
 export interface VectorSelector {
   type: 'VectorSelector';
