@@ -211,7 +211,7 @@ test('Prometheus 2.42 loads our block and query_range returns our samples', asyn
     const res = (await (await fetch(`${base}/api/v1/query_range?${q}`)).json()) as PromMatrix;
     assert.equal(res.status, 'success', JSON.stringify(res).slice(0, 500));
     assert.equal(res.data.resultType, 'matrix');
-    const byKey = new Map(res.data.result.map((r) => [Labels.fromObject(r.metric).key, r.values]));
+    const byKey = new Map<string, [number, string][]>(res.data.result.map((r) => [Labels.fromObject(r.metric).key, r.values]));
     assert.equal(byKey.size, input.length, log.slice(-2000));
     for (const s of input) {
       const vals = byKey.get(s.labels.key);
@@ -222,7 +222,7 @@ test('Prometheus 2.42 loads our block and query_range returns our samples', asyn
       assert.equal(vals.length, want.length, s.labels.toString());
       for (let i = 0; i < want.length; i++) {
         assert.equal(Math.round(vals[i]![0] * 1000), want[i]!.t);
-        const v = vals[i]![1];
+        const v: string = vals[i]![1];
         const w = want[i]!.v;
         if (Number.isNaN(w)) assert.equal(v, 'NaN');
         else if (w === Infinity) assert.equal(v, '+Inf');
