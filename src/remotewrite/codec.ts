@@ -50,13 +50,14 @@ export interface WireHistogram {
   zeroCountFloat?: number;
   negativeSpans: BucketSpan[];
   negativeDeltas: number[];
-  negativeCounts: number[];
+  /** Float counts (float histograms). Decoded as Float64Array so NaN payloads (stale markers) survive. */
+  negativeCounts: ArrayLike<number>;
   positiveSpans: BucketSpan[];
   positiveDeltas: number[];
-  positiveCounts: number[];
+  positiveCounts: ArrayLike<number>;
   resetHint: number;
   timestamp: number;
-  customValues: number[];
+  customValues: ArrayLike<number>;
 }
 
 export interface WireExemplar {
@@ -660,17 +661,38 @@ function readSint64s(r: Reader, wt: number, end: number, out: number[], where: s
   }
 }
 
-/** Repeated double: packed (wire type 2) or one fixed64. */
-function readDoubles(r: Reader, wt: number, end: number, out: number[], where: string, name: string, tagAt: number): void {
+const EMPTY_F64 = new Float64Array(0);
+
+/** Copies `n` little-endian doubles from buf[p…] into dst[at…] byte for byte (NaN payloads survive). */
+function copyDoubles(buf: Uint8Array, p: number, n: number, dst: Float64Array, at: number): void {
+  const db = new Uint8Array(dst.buffer, dst.byteOffset + at * 8, n * 8);
+  if (LITTLE_ENDIAN) db.set(buf.subarray(p, p + n * 8));
+  else for (let i = 0; i < n; i++) for (let k = 0; k < 8; k++) db[i * 8 + 7 - k] = buf[p + i * 8 + k]!;
+}
+
+/** Repeated double: packed (wire type 2) or one fixed64; returns the extended array. */
+function readDoubles(r: Reader, wt: number, end: number, cur: Float64Array, where: string, name: string, tagAt: number): Float64Array {
+  let n: number;
+  let p: number;
   if (wt === WT_LEN) {
     const e = r.lenEnd(end, `${where}.${name}`);
     if ((e - r.pos) % 8 !== 0) throw new DecodeError(`${where}.${name}: packed doubles length ${e - r.pos} is not a multiple of 8 at offset ${tagAt}`);
-    while (r.pos < e) out.push(r.double(e, `${where}.${name}`));
+    p = r.pos;
+    n = (e - p) / 8;
+    r.pos = e;
   } else if (wt === WT_I64) {
-    out.push(r.double(end, `${where}.${name}`));
+    p = r.pos;
+    if (p + 8 > end) throw new DecodeError(`truncated fixed64 in ${where}.${name} at offset ${p}`);
+    n = 1;
+    r.pos = p + 8;
   } else {
     throw wrongWireType(where, name, wt, 'fixed64 or packed', tagAt);
   }
+  if (n === 0) return cur;
+  const out = new Float64Array(cur.length + n);
+  new Uint8Array(out.buffer).set(new Uint8Array(cur.buffer, cur.byteOffset, cur.byteLength));
+  copyDoubles(r.buf, p, n, out, cur.length);
+  return out;
 }
 
 function decodeHistogram(r: Reader, end: number, where: string): WireHistogram {
@@ -680,13 +702,13 @@ function decodeHistogram(r: Reader, end: number, where: string): WireHistogram {
     zeroThreshold: 0,
     negativeSpans: [],
     negativeDeltas: [],
-    negativeCounts: [],
+    negativeCounts: EMPTY_F64,
     positiveSpans: [],
     positiveDeltas: [],
-    positiveCounts: [],
+    positiveCounts: EMPTY_F64,
     resetHint: 0,
     timestamp: 0,
-    customValues: [],
+    customValues: EMPTY_F64,
   };
   while (r.pos < end) {
     const tagAt = r.pos;
@@ -744,10 +766,10 @@ function decodeHistogram(r: Reader, end: number, where: string): WireHistogram {
         readSint64s(r, wt, end, h.positiveDeltas, where, 'positive_deltas', tagAt);
         break;
       case 10:
-        readDoubles(r, wt, end, h.negativeCounts, where, 'negative_counts', tagAt);
+        h.negativeCounts = readDoubles(r, wt, end, h.negativeCounts as Float64Array, where, 'negative_counts', tagAt);
         break;
       case 13:
-        readDoubles(r, wt, end, h.positiveCounts, where, 'positive_counts', tagAt);
+        h.positiveCounts = readDoubles(r, wt, end, h.positiveCounts as Float64Array, where, 'positive_counts', tagAt);
         break;
       case 14:
         if (wt !== WT_VARINT) throw wrongWireType(where, 'reset_hint', wt, 'varint', tagAt);
@@ -759,7 +781,7 @@ function decodeHistogram(r: Reader, end: number, where: string): WireHistogram {
         h.timestamp = r.int64(end, where);
         break;
       case 16:
-        readDoubles(r, wt, end, h.customValues, where, 'custom_values', tagAt);
+        h.customValues = readDoubles(r, wt, end, h.customValues as Float64Array, where, 'custom_values', tagAt);
         break;
       case 0:
         throw new DecodeError(`invalid field number 0 in ${where} at offset ${tagAt}`);
@@ -1029,11 +1051,11 @@ function writeHistogram(w: Writer, h: WireHistogram): void {
     for (const d of list) w.sint64(d);
     w.end(dm);
   };
-  const doubles = (field: number, list: readonly number[]): void => {
+  const doubles = (field: number, list: ArrayLike<number>): void => {
     if (list.length === 0) return;
     w.tag(field, WT_LEN);
     w.uvarint(list.length * 8);
-    for (const d of list) w.double(d);
+    for (let i = 0; i < list.length; i++) w.double(list[i]!);
   };
   spans(8, h.negativeSpans);
   deltas(9, h.negativeDeltas);
