@@ -1,0 +1,259 @@
+// Executes PromQL test scripts against MemoryStorage and the engine, with the reference runner's
+// rules (promql/promqltest/test.go): result matching, annotations, expected failures, and the two
+// extra checks on every instant eval (@-pinned re-runs and the range-mode middle step).
+import { Engine } from '../../src/promql/engine.ts';
+import { parseExpr } from '../../src/promql/parser.ts';
+import { formatExpr } from '../../src/promql/printer.ts';
+import type { Expr } from '../../src/promql/ast.ts';
+import type { QueryEngine, QueryResult } from '../../src/promql/value.ts';
+import { MemoryStorage } from '../../src/storage/memory.ts';
+import { METRIC_NAME } from '../../src/labels/labels.ts';
+import { checkAnnotations, checkExpectedFailure, compareResult, middleStep, MatchError } from './match.ts';
+import { isFail, isOrdered, parseScript, type EvalCmd, type LoadCmd } from './script.ts';
+
+/** Engine settings of the reference runner (README §9). */
+export const TEST_ENGINE_OPTS = {
+  lookbackDelta: 300000,
+  maxSamples: 10000,
+  timeout: 100000,
+  defaultSubqueryStep: 60000,
+  enableExperimental: true,
+} as const;
+
+export function newTestEngine(): QueryEngine {
+  return new Engine({ ...TEST_ENGINE_OPTS });
+}
+
+export type EvalStatus = 'passed' | 'failed' | 'needs_native_histograms';
+
+export interface EvalOutcome {
+  line: number;
+  expr: string;
+  kind: 'instant' | 'range';
+  status: EvalStatus;
+  /** Why it failed, or which heuristic flagged it as needing native histograms. */
+  detail?: string;
+}
+
+export interface FileReport {
+  file: string;
+  evals: number;
+  passed: number;
+  failed: number;
+  needsNativeHistograms: number;
+  outcomes: EvalOutcome[];
+  /** A script that could not be parsed or crashed the runner. */
+  error?: string;
+}
+
+/** Functions whose result depends on the evaluation time itself (promql.AtModifierUnsafeFunctions). */
+export const AT_MODIFIER_UNSAFE_FUNCTIONS = new Set([
+  'days_in_month', 'day_of_month', 'day_of_week', 'day_of_year', 'end', 'hour', 'minute', 'month', 'year',
+  'predict_linear', 'range', 'start', 'step', 'time', 'timestamp',
+]);
+
+const RE_QUERY_CONTEXT_FUNCS = /(start|end|range|step)\(\)/;
+const NH_FUNCS = /\bhistogram_(count|sum|avg|stddev|stdvar)\s*\(/;
+const NAME_REGEX_SELECTOR = /__name__\s*(=~|!~)/;
+
+/**
+ * Sets `@ ts` on every selector and subquery that has no fixed `@` time (as atModifierTestCases):
+ * nodes below a subquery are left alone. Returns false when the query calls a function that is
+ * unsafe to pin (then no re-runs are made).
+ */
+export function pinAt(e: Expr, ts: number): boolean {
+  let safe = true;
+  const at = { kind: 'time' as const, ms: ts };
+  const visit = (n: Expr): void => {
+    switch (n.type) {
+      case 'VectorSelector':
+        if (!n.at || n.at.kind !== 'time') n.at = at;
+        return;
+      case 'MatrixSelector':
+        if (!n.vectorSelector.at || n.vectorSelector.at.kind !== 'time') n.vectorSelector.at = at;
+        return;
+      case 'SubqueryExpr':
+        if (!n.at || n.at.kind !== 'time') n.at = at;
+        return; // selectors inside a subquery keep their own timing
+      case 'Call':
+        if (AT_MODIFIER_UNSAFE_FUNCTIONS.has(n.func.name)) safe = false;
+        n.args.forEach(visit);
+        return;
+      case 'AggregateExpr':
+        visit(n.expr);
+        if (n.param) visit(n.param);
+        return;
+      case 'BinaryExpr':
+        visit(n.lhs);
+        visit(n.rhs);
+        return;
+      case 'ParenExpr':
+      case 'UnaryExpr':
+      case 'StepInvariantExpr':
+        visit(n.expr);
+        return;
+      case 'NumberLiteral':
+      case 'StringLiteral':
+        return;
+    }
+  };
+  visit(e);
+  return safe;
+}
+
+/** The @-pinned test cases of an instant eval: [expr, time][] (empty when skipped). */
+export function atModifierTestCases(expr: string, evalTime: number): { expr: string; time: number }[] {
+  const ast = parseExpr(expr, { experimental: true });
+  if (!pinAt(ast, evalTime)) return [];
+  const pinned = formatExpr(ast);
+  const ts = evalTime;
+  const times = ts === 0 ? [-1000, 0, 1000] : [-10 * ts, 0, Math.trunc(ts / 5), ts, 10 * ts];
+  return times.map((time) => ({ expr: pinned, time }));
+}
+
+/** Tracks which metric names hold histogram samples since the last `clear`. */
+class HistogramTracker {
+  readonly names = new Set<string>();
+  clear(): void {
+    this.names.clear();
+  }
+  load(cmd: LoadCmd): void {
+    for (const s of cmd.series) {
+      const name = s.labels.get(METRIC_NAME);
+      if (s.values.some((v) => v.histogram)) this.names.add(name);
+      if (cmd.withNHCB && name.endsWith('_bucket') && s.labels.has('le')) this.names.add(name.slice(0, -'_bucket'.length));
+    }
+  }
+  /** Why an eval needs native histograms (README heuristic), or null. */
+  reason(ev: EvalCmd): string | null {
+    if (ev.expectsHistogram) return 'histogram literal in expected output';
+    if (NH_FUNCS.test(ev.expr)) return 'uses histogram_count/sum/avg/stddev/stdvar';
+    if (this.names.size === 0) return null;
+    if (NAME_REGEX_SELECTOR.test(ev.expr)) return '__name__ regex selector while histograms are loaded';
+    const words = new Set<string>(ev.expr.match(/[A-Za-z_:][A-Za-z0-9_:]*/g) ?? []);
+    for (const m of ev.expr.matchAll(/"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|`([^`]*)`/g)) words.add(m[1] ?? m[2] ?? m[3] ?? '');
+    for (const w of words) if (this.names.has(w)) return `queries histogram metric ${w}`;
+    return null;
+  }
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function loadInto(st: MemoryStorage, cmd: LoadCmd): void {
+  for (const s of cmd.series) {
+    for (let i = 0; i < s.values.length; i++) {
+      const v = s.values[i]!;
+      if (v.omitted || v.histogram) continue;
+      st.add(s.labels, i * cmd.interval, v.value);
+    }
+  }
+}
+
+async function runRange(engine: QueryEngine, st: MemoryStorage, ev: EvalCmd): Promise<void> {
+  let res: QueryResult;
+  try {
+    res = await engine.rangeQuery(st, ev.expr, ev.start, ev.end, ev.step, { ...TEST_ENGINE_OPTS });
+  } catch (e) {
+    if (isFail(ev)) return checkExpectedFailure(ev, errText(e));
+    throw new MatchError(`error evaluating query ${JSON.stringify(ev.expr)}: ${errText(e)}`);
+  }
+  if (isFail(ev)) throw new MatchError(`expected error evaluating query ${JSON.stringify(ev.expr)} but got none`);
+  checkAnnotations(ev, ev.expr, res.warnings, res.infos);
+  compareResult(ev, res.value);
+}
+
+async function runInstantQuery(engine: QueryEngine, st: MemoryStorage, ev: EvalCmd, expr: string, time: number, pinned: boolean): Promise<void> {
+  const where = pinned ? ` (@-pinned re-run at ${time}ms: ${expr})` : '';
+  let res: QueryResult;
+  try {
+    res = await engine.instantQuery(st, expr, time, { ...TEST_ENGINE_OPTS });
+  } catch (e) {
+    if (isFail(ev)) return checkExpectedFailure(ev, errText(e));
+    throw new MatchError(`error evaluating query ${JSON.stringify(expr)}${where}: ${errText(e)}`);
+  }
+  if (isFail(ev)) throw new MatchError(`expected error evaluating query ${JSON.stringify(expr)}${where} but got none`);
+  try {
+    checkAnnotations(ev, expr, res.warnings, res.infos);
+    compareResult(ev, res.value);
+  } catch (e) {
+    throw new MatchError(errText(e) + where);
+  }
+  if (ev.excludeFromRangeQuery || RE_QUERY_CONTEXT_FUNCS.test(expr)) return;
+  let rr: QueryResult;
+  try {
+    rr = await engine.rangeQuery(st, expr, time - 60000, time + 60000, 60000, { ...TEST_ENGINE_OPTS });
+  } catch (e) {
+    throw new MatchError(`error evaluating query ${JSON.stringify(expr)}${where} in range mode: ${errText(e)}`);
+  }
+  if (isOrdered(ev)) return;
+  try {
+    const vec = middleStep(rr.value, time);
+    if (res.value.resultType === 'scalar') {
+      const first = vec.samples[0];
+      if (!first) throw new MatchError('range mode returned no series for a scalar query');
+      compareResult(ev, { resultType: 'scalar', t: time, v: first.v });
+    } else compareResult(ev, vec);
+  } catch (e) {
+    throw new MatchError(`${errText(e)} (range mode${where})`);
+  }
+}
+
+async function runInstant(engine: QueryEngine, st: MemoryStorage, ev: EvalCmd): Promise<void> {
+  const cases = atModifierTestCases(ev.expr, ev.evalTime);
+  await runInstantQuery(engine, st, ev, ev.expr, ev.evalTime, false);
+  for (const c of cases) await runInstantQuery(engine, st, ev, c.expr, c.time, true);
+}
+
+/** Runs one script. Never throws; problems are reported per eval (or as `error`). */
+export async function runScript(file: string, text: string, engine: QueryEngine = newTestEngine()): Promise<FileReport> {
+  const report: FileReport = { file, evals: 0, passed: 0, failed: 0, needsNativeHistograms: 0, outcomes: [] };
+  let cmds;
+  try {
+    cmds = parseScript(text);
+  } catch (e) {
+    report.error = `parse: ${errText(e)}`;
+    return report;
+  }
+  const st = new MemoryStorage();
+  const hist = new HistogramTracker();
+  for (const cmd of cmds) {
+    if (cmd.type === 'clear') {
+      st.clear();
+      hist.clear();
+      continue;
+    }
+    if (cmd.type === 'load') {
+      loadInto(st, cmd);
+      hist.load(cmd);
+      continue;
+    }
+    report.evals++;
+    const base = { line: cmd.line, expr: cmd.expr, kind: cmd.isRange ? ('range' as const) : ('instant' as const) };
+    const nh = hist.reason(cmd);
+    if (nh) {
+      report.needsNativeHistograms++;
+      report.outcomes.push({ ...base, status: 'needs_native_histograms', detail: nh });
+      continue;
+    }
+    try {
+      // The reference runner parses every eval's query while reading the script (a query that does
+      // not parse is a broken script there, never an expected failure).
+      try {
+        parseExpr(cmd.expr, { experimental: true });
+      } catch (e) {
+        throw new MatchError(`query does not parse: ${errText(e)}`);
+      }
+      if (cmd.isRange) await runRange(engine, st, cmd);
+      else await runInstant(engine, st, cmd);
+      report.passed++;
+      report.outcomes.push({ ...base, status: 'passed' });
+    } catch (e) {
+      report.failed++;
+      const detail = e instanceof MatchError ? e.message : `runner/engine crash: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
+      report.outcomes.push({ ...base, status: 'failed', detail });
+    }
+  }
+  return report;
+}
