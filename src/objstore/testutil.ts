@@ -1,0 +1,212 @@
+// Test helpers: a real S3 server (s3rver) on 127.0.0.1 and a fault-injecting HTTP proxy in front of it.
+// Used by the objstore contract tests and the shipper integration tests; not part of the runtime.
+import * as http from 'node:http';
+import { EventEmitter } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import S3rver from 's3rver';
+
+export interface S3rverHandle {
+  /** host:port (no scheme), as an objstore.yml `endpoint` with `insecure: true`. */
+  endpoint: string;
+  port: number;
+  bucket: string;
+  accessKey: string;
+  secretKey: string;
+  dir: string;
+  close(): Promise<void>;
+}
+
+/** Starts s3rver on an ephemeral 127.0.0.1 port with a fresh temp directory and one bucket. */
+export async function startS3rver(bucket = 'thanos'): Promise<S3rverHandle> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'strata-s3rver-'));
+  const server = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory: dir,
+    configureBuckets: [{ name: bucket }],
+  });
+  const addr = (await server.run()) as AddressInfo;
+  return {
+    endpoint: `127.0.0.1:${addr.port}`,
+    port: addr.port,
+    bucket,
+    // s3rver's fixed credentials; it verifies SigV4 signatures against them.
+    accessKey: 'S3RVER',
+    secretKey: 'S3RVER',
+    dir,
+    async close() {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type FaultKind = '500' | '503' | 'reset' | 'delay';
+
+export interface FaultSpec {
+  /** Probability that a matching request gets a fault. */
+  rate: number;
+  kinds: FaultKind[];
+  /** For 'delay': how long to hold the request before forwarding it (if the client is still there). */
+  delayMs?: number;
+  /** Only requests for which this returns true can fail (default: all). */
+  match?: (e: { method: string; key: string; query: string }) => boolean;
+  seed?: number;
+}
+
+export interface ProxyLogEntry {
+  method: string;
+  /** Object key (URL-decoded path after "/<bucket>/"), "" for bucket-level requests. */
+  key: string;
+  query: string;
+  /** Fault injected instead of (or before) forwarding, if any. */
+  fault?: FaultKind | 'held';
+  /** True when the request reached the upstream server. */
+  forwarded: boolean;
+  /** Status sent to the client (undefined when the connection was reset or the client left). */
+  status?: number;
+  /** Order of completion. */
+  seq: number;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * HTTP proxy on 127.0.0.1 in front of an S3 server. Requests are forwarded byte for byte (the Host
+ * header is kept, so SigV4 signatures stay valid). A fraction of requests can be answered with 500
+ * InternalError / 503 SlowDown, have their connection reset, or be delayed; requests matching a hold
+ * predicate are never forwarded (emits 'held').
+ */
+export class FaultProxy extends EventEmitter {
+  readonly log: ProxyLogEntry[] = [];
+  private server: http.Server;
+  private faults: FaultSpec | null = null;
+  private rnd: () => number = Math.random;
+  private holdPred: ((e: { method: string; key: string; query: string }) => boolean) | null = null;
+  private seq = 0;
+  port = 0;
+
+  private constructor(
+    private readonly upstreamPort: number,
+    private readonly bucket: string,
+  ) {
+    super();
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 5000;
+  }
+
+  static async start(upstreamPort: number, bucket: string, faults: FaultSpec | null = null): Promise<FaultProxy> {
+    const p = new FaultProxy(upstreamPort, bucket);
+    p.setFaults(faults);
+    await new Promise<void>((resolve) => p.server.listen(0, '127.0.0.1', resolve));
+    p.port = (p.server.address() as AddressInfo).port;
+    return p;
+  }
+
+  get endpoint(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  setFaults(f: FaultSpec | null): void {
+    this.faults = f;
+    this.rnd = f?.seed !== undefined ? mulberry32(f.seed) : Math.random;
+  }
+
+  hold(pred: ((e: { method: string; key: string; query: string }) => boolean) | null): void {
+    this.holdPred = pred;
+  }
+
+  /** Entries that reached the upstream and were answered with 2xx. */
+  succeeded(method: string, keyPred: (key: string) => boolean): ProxyLogEntry[] {
+    return this.log.filter((e) => e.method === method && e.forwarded && e.status !== undefined && e.status < 300 && keyPred(e.key));
+  }
+
+  private parse(req: http.IncomingMessage): { method: string; key: string; query: string } {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const p = q < 0 ? url : url.slice(0, q);
+    const query = q < 0 ? '' : url.slice(q + 1);
+    const parts = p.split('/').slice(1); // ['', bucket, ...key] → [bucket, ...key]
+    let key = '';
+    if (parts[0] === this.bucket) key = parts.slice(1).map((s) => decodeURIComponent(s)).join('/');
+    return { method: req.method ?? 'GET', key, query };
+  }
+
+  private record(e: Omit<ProxyLogEntry, 'seq'>): ProxyLogEntry {
+    const entry = { ...e, seq: this.seq++ };
+    this.log.push(entry);
+    this.emit('request', entry);
+    return entry;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const info = this.parse(req);
+    if (this.holdPred?.(info)) {
+      this.emit('held', info);
+      this.record({ ...info, fault: 'held', forwarded: false });
+      req.on('close', () => res.destroy());
+      return; // never answered
+    }
+    const f = this.faults;
+    let fault: FaultKind | undefined;
+    if (f && (!f.match || f.match(info)) && this.rnd() < f.rate) fault = f.kinds[Math.floor(this.rnd() * f.kinds.length)];
+    if (fault === 'reset') {
+      this.record({ ...info, fault, forwarded: false });
+      req.socket.destroy();
+      return;
+    }
+    if (fault === '500' || fault === '503') {
+      req.resume();
+      await new Promise<void>((r) => (req.complete ? r() : req.on('end', r).on('error', () => r()).on('close', () => r())));
+      const code = fault === '500' ? 'InternalError' : 'SlowDown';
+      const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>injected fault</Message><RequestId>fault</RequestId></Error>`;
+      res.writeHead(Number(fault), { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      this.record({ ...info, fault, forwarded: false, status: Number(fault) });
+      return;
+    }
+    if (fault === 'delay') {
+      let gone = false;
+      res.on('close', () => (gone = true));
+      await new Promise((r) => setTimeout(r, f?.delayMs ?? 1000));
+      if (gone || req.socket.destroyed) {
+        this.record({ ...info, fault, forwarded: false });
+        return;
+      }
+    }
+    const headers = { ...req.headers };
+    delete headers.expect; // the proxy already answered 100-continue; don't make upstream wait again
+    const up = http.request(
+      { host: '127.0.0.1', port: this.upstreamPort, method: req.method, path: req.url, headers, agent: false },
+      (ures) => {
+        res.writeHead(ures.statusCode ?? 502, ures.headers);
+        ures.pipe(res);
+        ures.on('end', () => this.record({ ...info, fault, forwarded: true, status: ures.statusCode }));
+        ures.on('error', () => res.destroy());
+      },
+    );
+    up.on('error', () => {
+      this.record({ ...info, fault, forwarded: true });
+      res.destroy();
+    });
+    req.pipe(up);
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
