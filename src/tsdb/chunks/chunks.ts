@@ -176,6 +176,8 @@ export interface RawChunk {
 const TAIL_GUESS = 1024;
 /** References closer than this are fetched with one read. */
 const MAX_GAP = 64 * 1024;
+/** Upper bound of one coalesced read. */
+const MAX_SPAN = 8 * 1024 * 1024;
 
 /** Reads chunks by reference from segment files exposed as ReadAt. */
 export class ChunkReader {
@@ -221,7 +223,8 @@ export class ChunkReader {
       while (
         j < order.length &&
         chunkRefSegment(refs[order[j]!]!) === seg &&
-        refs[order[j]!]! - refs[order[j - 1]!]! <= MAX_GAP
+        refs[order[j]!]! - refs[order[j - 1]!]! <= MAX_GAP &&
+        refs[order[j]!]! - refs[order[i]!]! <= MAX_SPAN
       )
         j++;
       const { r, size } = await this.seg(seg);

@@ -30,6 +30,8 @@ const EMPTY = new Uint32Array(0);
 const MAX_GAP = 64 * 1024;
 /** Speculative read size for a series entry of unknown length. */
 const SERIES_GUESS = 512;
+/** Upper bound of one coalesced read. */
+const MAX_SPAN = 8 * 1024 * 1024;
 
 export class IndexReader {
   private constructor(
@@ -168,7 +170,7 @@ export class IndexReader {
     while (i < order.length) {
       let j = i + 1;
       let end = this.listEnd(offsets[order[i]!]!);
-      while (j < order.length && offsets[order[j]!]! - end <= MAX_GAP) {
+      while (j < order.length && offsets[order[j]!]! - end <= MAX_GAP && offsets[order[j]!]! - offsets[order[i]!]! <= MAX_SPAN) {
         end = Math.max(end, this.listEnd(offsets[order[j]!]!));
         j++;
       }
@@ -239,7 +241,12 @@ export class IndexReader {
     let i = 0;
     while (i < n) {
       let j = i + 1;
-      while (j < n && (ids[order[j]!]! - ids[order[j - 1]!]!) * 16 <= MAX_GAP) j++;
+      while (
+        j < n &&
+        (ids[order[j]!]! - ids[order[j - 1]!]!) * 16 <= MAX_GAP &&
+        (ids[order[j]!]! - ids[order[i]!]!) * 16 <= MAX_SPAN
+      )
+        j++;
       const start = ids[order[i]!]! * 16;
       const end = Math.min(seriesEnd, ids[order[j - 1]!]! * 16 + SERIES_GUESS);
       if (start < this.toc.series || start >= seriesEnd) throw new IndexFormatError(`series id ${ids[order[i]!]} out of range`);
