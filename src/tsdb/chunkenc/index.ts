@@ -1,3 +1,3 @@
 // Chunk encodings (Prometheus tsdb/chunkenc). Only XOR (encoding 1) is produced by Strata.
-export { XORChunk, XORIterator, ChunkDecodeError } from './xor.ts';
+export { XORChunk, XORIterator, XORAppenderImpl, ChunkDecodeError } from './xor.ts';
 export type { XORAppender } from './xor.ts';

@@ -114,7 +114,7 @@ export class XORChunk {
    * (last t, delta, value, leading/trailing window) is recovered by iterating the existing samples,
    * so appending to a decoded chunk produces the same bytes Prometheus would.
    */
-  appender(): XORAppender {
+  appender(): XORAppenderImpl {
     const it = new XORIterator(this.bytes());
     while (it.next() !== ValueType.None) {
       /* drain */
@@ -246,7 +246,11 @@ function bitRange(x: number, nbits: number): boolean {
   return -(h - 1) <= x && x <= h;
 }
 
-class XORAppenderImpl implements XORAppender {
+/**
+ * The concrete appender. Its fields are readable so the head can check new samples against the
+ * newest one without keeping a copy: `t` (last timestamp) and `vHi`/`vLo` (last value bits).
+ */
+export class XORAppenderImpl implements XORAppender {
   t = 0;
   /** Last timestamp delta as a number, or NaN when only tDeltaBig is exact. */
   tDelta = 0;
@@ -383,9 +387,13 @@ export class XORIterator implements SampleIterator {
     this.t = -Infinity;
   }
 
-  reset(data: Uint8Array): void {
+  /**
+   * Restarts on `data`. `maxSamples` caps the sample count (used for a snapshot of a chunk that is
+   * still being appended to: the view's length and count are fixed, the live header is not).
+   */
+  reset(data: Uint8Array, maxSamples = 0xffff): void {
     this.data = data;
-    this.numTotal = data.length >= 2 ? (data[0]! << 8) | data[1]! : 0;
+    this.numTotal = data.length >= 2 ? Math.min((data[0]! << 8) | data[1]!, maxSamples) : 0;
     this.pos = 16;
     this.bitLen = data.length * 8;
     this.numRead = 0;
