@@ -2,7 +2,12 @@
 // aggregationCountValues), float samples. Grouping keys are computed once per input series; each
 // step walks the input series' cursors forward without re-grouping.
 import { Labels, LabelsBuilder } from '../labels/labels.ts';
-import type { AggregateExpr } from './ast.ts';
+import type { AggregateExpr, Expr } from './ast.ts';
+
+function unwrap(e: Expr): Expr {
+  while (e.type === 'ParenExpr' || e.type === 'StepInvariantExpr') e = e.expr;
+  return e;
+}
 import { Anno, type Annotations } from './annotations.ts';
 import { newSeries, pushPoint, type ESeries } from './eval-types.ts';
 import { kahanSumInc, quantile, cmpValueNaNFirst } from './functions/math.ts';
@@ -273,19 +278,25 @@ export function addRatioSample(ratio: number, metric: Labels): boolean {
 
 export function aggregateK(env: AggEnv, e: AggregateExpr, grouping: readonly string[], input: ESeries[], params: Float64Array): ESeries[] {
   const op = e.op;
-  let pmax = -Infinity;
-  let pmin = Infinity;
+  // fParams: a literal parameter is constant; otherwise min/max over the per-step values with Go's
+  // math.Max/Min (NaN propagates).
+  const p0 = e.param ? unwrap(e.param) : null;
+  let pmax: number;
+  let pmin: number;
   let hasNaN = false;
-  for (const p of params) {
-    if (p !== p) hasNaN = true;
-    else {
-      if (p > pmax) pmax = p;
-      if (p < pmin) pmin = p;
+  if (p0 && p0.type === 'NumberLiteral') {
+    pmax = pmin = p0.value;
+    hasNaN = Number.isNaN(p0.value);
+  } else if (params.length === 0) {
+    pmax = pmin = 0;
+  } else {
+    pmax = -Number.MAX_VALUE;
+    pmin = Number.MAX_VALUE;
+    for (const p of params) {
+      pmax = p !== p || pmax !== pmax ? NaN : Math.max(pmax, p);
+      pmin = p !== p || pmin !== pmin ? NaN : Math.min(pmin, p);
+      if (p !== p) hasNaN = true;
     }
-  }
-  if (hasNaN && pmax === -Infinity) {
-    pmax = NaN;
-    pmin = NaN;
   }
   if (op === 'limit_ratio') {
     if (pmax === 0 && pmin === 0) return [];
@@ -293,7 +304,7 @@ export function aggregateK(env: AggEnv, e: AggregateExpr, grouping: readonly str
     if (pmax > 1) env.annos.add(Anno.invalidRatio(pmax, 1, e.param!.pos));
     if (pmin < -1) env.annos.add(Anno.invalidRatio(pmin, -1, e.param!.pos));
   } else {
-    if (!(pmax >= 1)) return [];
+    if (pmax < 1) return [];
     if (hasNaN) env.fail('Parameter value is NaN');
     if (pmin <= -9223372036854775808) env.fail(`Scalar value ${fmtG(pmin)} underflows int64`);
     if (pmax >= 9223372036854775807) env.fail(`Scalar value ${fmtG(pmax)} overflows int64`);

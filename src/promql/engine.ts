@@ -5,7 +5,7 @@
 // once for its whole time range and decoded into typed arrays; selectors then walk those arrays
 // forward with pointers across steps (no re-select or re-decode per step).
 import { Labels, LabelsBuilder, compareStrings } from '../labels/labels.ts';
-import { compileAnchoredRegex, translateRE2 } from '../labels/matcher.ts';
+import { compileAnchoredRegex, translateRE2, Matcher as MatcherCtor } from '../labels/matcher.ts';
 import type { Matcher } from '../labels/matcher.ts';
 import type { Querier, Queryable } from '../storage/interfaces.ts';
 import { ValueType } from '../storage/interfaces.ts';
@@ -31,11 +31,12 @@ import {
   type Sample,
   type Value,
 } from './value.ts';
-import { Anno, Annotations } from './annotations.ts';
+import { Anno, Annotations, formatG } from './annotations.ts';
 import { dropMetadata, newSeries, pushPoint, type ESample, type ESeries, type RawSeries } from './eval-types.ts';
 import { aggregate, aggregateK, countValues, type AggEnv } from './aggregations.ts';
 import {
   BinopError,
+  goLabelsString,
   scalarBinop,
   signatureFn,
   vectorAnd,
@@ -376,6 +377,8 @@ class Evaluator {
   readonly annos = new Annotations();
   storageWarnings: string[] = [];
   private data = new Map<VectorSelector, SelectorData>();
+  private infoRanges = new Map<Call, [number, number]>();
+  private infoData = new Map<Call, RawSeries[]>();
   private ranges = new Map<VectorSelector, [number, number, number, string | undefined]>();
   private checkCounter = 0;
 
@@ -432,6 +435,17 @@ class Evaluator {
     let mn = Infinity;
     let mx = -Infinity;
     walk(expr, (n, path) => {
+      if (n.type === 'Call' && n.func.name === 'info') {
+        let subq = 0;
+        for (const p of path) if (p.type === 'SubqueryExpr') subq += p.range + Math.max(0, p.offset);
+        const { ts, offset } = infoSelectTimestampAndOffset(n.args[0]!, (a) => this.atTime(a));
+        const start = Math.min(this.queryStart, ts ?? Infinity) - subq - this.lookback + 1 - Math.max(offset, 0) - Math.max(0, -offset) * 0;
+        const end = Math.max(this.queryEnd, ts ?? -Infinity) - Math.min(offset, 0);
+        this.infoRanges.set(n, [start - Math.abs(offset), end + Math.abs(offset)]);
+        if (start - Math.abs(offset) < mn) mn = start - Math.abs(offset);
+        if (end + Math.abs(offset) > mx) mx = end + Math.abs(offset);
+        return;
+      }
       if (n.type !== 'VectorSelector') return;
       let subqOffset = 0;
       let subqRange = 0;
@@ -498,12 +512,25 @@ class Evaluator {
     for (const [vs, [start, end, range, func]] of this.ranges) {
       tasks.push(this.selectOne(querier, vs, start, end, range, func));
     }
+    for (const [c, [start, end]] of this.infoRanges) tasks.push(this.selectInfo(querier, c, start, end));
     await Promise.all(tasks);
     void expr;
   }
 
+  private async selectInfo(querier: Querier, c: Call, start: number, end: number): Promise<void> {
+    const { dataMatchers, nameMatchers } = infoMatchers(c);
+    const ms: Matcher[] = [];
+    for (const l of dataMatchers.values()) ms.push(...l);
+    ms.push(...effectiveInfoNameMatchers(nameMatchers));
+    this.infoData.set(c, await this.loadSeries(querier, ms, start, end, 0, 'info'));
+  }
+
   private async selectOne(querier: Querier, vs: VectorSelector, start: number, end: number, range: number, func: string | undefined): Promise<void> {
-    const set = querier.select({ start, end, step: this.queryStep, range, func }, vs.matchers as readonly Matcher[]);
+    this.data.set(vs, { series: await this.loadSeries(querier, vs.matchers, start, end, range, func) });
+  }
+
+  private async loadSeries(querier: Querier, matchers: readonly Matcher[], start: number, end: number, range: number, func: string | undefined): Promise<RawSeries[]> {
+    const set = querier.select({ start, end, step: this.queryStep, range, func }, matchers);
     const out: RawSeries[] = [];
     let tsBuf = new Float64Array(64);
     let vsBuf = new Float64Array(64);
@@ -538,7 +565,7 @@ class Evaluator {
       if ((count & 1023) === 0) this.checkNow();
     }
     this.storageWarnings.push(...set.warnings());
-    this.data.set(vs, { series: out });
+    return out;
   }
 
   private seriesOf(vs: VectorSelector): RawSeries[] {
@@ -727,11 +754,13 @@ class Evaluator {
   // ---- selectors ----
 
   private evalVectorSelector(vs: VectorSelector): ESeries[] {
-    const series = this.seriesOf(vs);
+    return this.evalRawSeries(this.seriesOf(vs), vs.offset, vs.at ? this.atTime(vs.at) : undefined, false);
+  }
+
+  /** Prometheus evalSeries: instant-vector lookups with lookback over pre-loaded series. */
+  private evalRawSeries(series: RawSeries[], offset: number, at: number | undefined, recordOrigT: boolean): ESeries[] {
     const numSteps = this.numSteps();
     const out: ESeries[] = [];
-    const offset = vs.offset;
-    const at = vs.at ? this.atTime(vs.at) : undefined;
     const lookback = this.lookback;
     for (const s of series) {
       this.check();
@@ -750,7 +779,7 @@ class Evaluator {
         const v = svs[j]!;
         if (v !== v && isStaleNaN(v)) continue;
         if (!res) res = newSeries(s.labels, Math.min(numSteps, 1024), false);
-        pushPoint(res, ts, v);
+        pushPoint(res, ts, recordOrigT ? t : v);
         this.addSamples(1);
       }
       if (res) out.push(res);
@@ -941,8 +970,7 @@ class Evaluator {
       case 'label_join':
         return this.evalLabelJoin(e);
       case 'info':
-        // Minimal info(): without info-metric enrichment the input vector passes through.
-        return this.evalMatrix(e.args[0]!);
+        return this.evalInfo(e);
     }
     if ((name === 'timestamp') && unwrapParens(e.args[0]!).type === 'VectorSelector') {
       return this.evalTimestampOfSelector(unwrapParens(e.args[0]!) as VectorSelector);
@@ -965,6 +993,7 @@ class Evaluator {
   private evalInstantCall(e: Call): ESeries[] {
     const name = e.func.name;
     if (name === 'histogram_quantile' || name === 'histogram_fraction') return this.evalHistogramFn(e);
+    if (name === 'histogram_quantiles') return this.evalHistogramQuantiles(e);
     const fn = INSTANT_FUNCTIONS[name];
     if (!fn) {
       if (name.startsWith('histogram_')) {
@@ -999,23 +1028,7 @@ class Evaluator {
         upper = v[1]![0]!.v;
         inVec = v[2]!;
       }
-      const groups = new Map<string, { metric: Labels; buckets: Bucket[] }>();
-      for (const s of inVec) {
-        const le = s.metric.get('le');
-        const ub = parseGoFloat(le);
-        if (ub === null) {
-          this.annos.add(Anno.badBucketLabel(s.metric.get('__name__'), le, vecArg.pos));
-          continue;
-        }
-        const metric = s.metric.without('le');
-        const k = metric.key;
-        let g = groups.get(k);
-        if (!g) {
-          g = { metric, buckets: [] };
-          groups.set(k, g);
-        }
-        g.buckets.push({ upperBound: ub, count: s.v });
-      }
+      const groups = this.groupBuckets(inVec, vecArg);
       for (const g of groups.values()) {
         if (g.buckets.length === 0) continue;
         if (isQuantile) {
@@ -1026,6 +1039,53 @@ class Evaluator {
           out.push({ metric: g.metric, t: ts, v: r.q, dropName: true });
         } else {
           out.push({ metric: g.metric, t: ts, v: bucketFraction(lower, upper, g.buckets), dropName: true });
+        }
+      }
+    });
+  }
+
+  /** Classic buckets grouped by labels without `le` (resetHistograms). */
+  private groupBuckets(inVec: ESample[], vecArg: Expr): Map<string, { metric: Labels; buckets: Bucket[] }> {
+    const groups = new Map<string, { metric: Labels; buckets: Bucket[] }>();
+    for (const s of inVec) {
+      const le = s.metric.get('le');
+      const ub = parseGoFloat(le);
+      if (ub === null) {
+        this.annos.add(Anno.badBucketLabel(s.metric.get('__name__'), le, vecArg.pos));
+        continue;
+      }
+      const metric = s.metric.without('le');
+      const k = metric.key;
+      let g = groups.get(k);
+      if (!g) {
+        g = { metric, buckets: [] };
+        groups.set(k, g);
+      }
+      g.buckets.push({ upperBound: ub, count: s.v });
+    }
+    return groups;
+  }
+
+  private evalHistogramQuantiles(e: Call): ESeries[] {
+    const labelArg = unwrapParens(e.args[1]!);
+    const quantileLabel = labelArg.type === 'StringLiteral' ? labelArg.value : '';
+    const vecArg = e.args[0]!;
+    return this.rangeEval(e.args, (v, ts, out) => {
+      const qs: number[] = [];
+      for (let i = 2; i < v.length; i++) {
+        const q = v[i]![0]?.v ?? NaN;
+        if (Number.isNaN(q) || q < 0 || q > 1) this.annos.add(Anno.invalidQuantile(q, e.args[i]!.pos));
+        qs.push(q);
+      }
+      const groups = this.groupBuckets(v[0]!, vecArg);
+      for (const q of qs) {
+        for (const g of groups.values()) {
+          if (g.buckets.length === 0) continue;
+          const r = bucketQuantile(q, g.buckets.map((b) => ({ ...b })));
+          if (r.forcedMonotonic) {
+            this.annos.add(Anno.forcedMonotonicity(g.metric.get('__name__'), vecArg.pos, ts, r.minBucket, r.maxBucket, r.maxDiff));
+          }
+          out.push({ metric: g.metric.with(quantileLabel, formatOpenMetricsFloat(q)), t: ts, v: r.q, dropName: true });
         }
       }
     });
@@ -1166,6 +1226,148 @@ class Evaluator {
     return mat;
   }
 
+  // ---- info() (promql/info.go) ----
+
+  private evalInfo(e: Call): ESeries[] {
+    const { ts: nodeTs, offset } = infoSelectTimestampAndOffset(e.args[0]!, (a) => this.atTime(a));
+    const mat = this.evalMatrix(e.args[0]!);
+    const { dataMatchers, nameMatchers } = infoMatchers(e);
+    const effective = effectiveInfoNameMatchers(nameMatchers);
+    const ignore = new Set<string>();
+    for (const s of mat) {
+      const name = s.metric.get('__name__');
+      if (effective.every((m) => m.matches(name))) ignore.add(s.metric.key);
+    }
+    const idValues = new Map<string, Set<string>>();
+    for (const s of mat) {
+      if (ignore.has(s.metric.key)) continue;
+      for (const l of IDENTIFYING_LABELS) {
+        const v = s.metric.get(l);
+        if (v === '') continue;
+        let set = idValues.get(l);
+        if (!set) idValues.set(l, (set = new Set()));
+        set.add(v);
+      }
+    }
+    let infoMat: ESeries[] = [];
+    if (idValues.size > 0) {
+      const candidates = (this.infoData.get(e) ?? []).filter((s) => {
+        for (const [l, vals] of idValues) if (!vals.has(s.labels.get(l))) return false;
+        return true;
+      });
+      infoMat = this.evalRawSeries(candidates, offset, nodeTs, true);
+    }
+    const sig = (name: string, l: Labels): string => {
+      let k = '__name__\xff' + name + '\xff';
+      for (const n of IDENTIFYING_LABELS) {
+        const v = l.get(n);
+        if (v !== '') k += n + '\xff' + v + '\xff';
+      }
+      return k;
+    };
+    const infoNames = new Set<string>();
+    for (const s of infoMat) infoNames.add(s.metric.get('__name__'));
+    const infoSigs = infoMat.map((s) => sig(s.metric.get('__name__'), s.metric));
+    const baseSigs = mat.map((s) => [...infoNames].map((n) => [n, sig(n, s.metric)] as const));
+    const allMatchEmpty = [...dataMatchers.values()].every((l) => l.every((m) => m.matchesEmpty()));
+    const baseIdx = new Map<ESeries, number>();
+    mat.forEach((s, i) => baseIdx.set(s, i));
+    const infoIdx = new Map<string, number>();
+    infoMat.forEach((s, i) => infoIdx.set(s.metric.key, i));
+    const right = new Map<string, ESample>();
+    return this.rangeEvalMatrices([mat, infoMat], (v, ts, out) => {
+      const [base, info] = [v[0]!, v[1]!];
+      if (base.length === 0) return;
+      right.clear();
+      for (const s of info) {
+        const origT = s.v;
+        const sg = infoSigs[infoIdx.get(s.metric.key)!]!;
+        const ex = right.get(sg);
+        if (ex) {
+          if (ex.v > origT) continue;
+          if (ex.v < origT) right.set(sg, s);
+          else this.fail(`found duplicate series for info metric: existing ${goLabelsString(ex.metric)} @ ${ex.v}, new ${goLabelsString(s.metric)} @ ${origT}`);
+        } else right.set(sg, s);
+      }
+      void ts;
+      for (const bs of base) {
+        if (ignore.has(bs.metric.key)) {
+          out.push(bs);
+          continue;
+        }
+        const add = new Map<string, string>();
+        let seen = 0;
+        const bi = baseIdx.get(bs.series!)!;
+        for (const [, sg] of baseSigs[bi]!) {
+          const is = right.get(sg);
+          if (!is) continue;
+          const f = is.metric.flat;
+          for (let i = 0; i < f.length; i += 2) {
+            const n = f[i]!;
+            const val = f[i + 1]!;
+            if (n === '__name__') continue;
+            if (dataMatchers.size > 0 && !dataMatchers.has(n)) continue;
+            const cur = add.get(n);
+            if (cur !== undefined && cur !== val) this.fail(`conflicting label: ${n}`);
+            if (bs.metric.has(n)) continue;
+            add.set(n, val);
+          }
+          seen++;
+        }
+        if (seen === 0 && !allMatchEmpty) continue;
+        let metric = bs.metric;
+        if (add.size > 0) {
+          const b = new LabelsBuilder(bs.metric);
+          for (const [n, val] of add) b.set(n, val);
+          metric = b.labels();
+        }
+        out.push({ metric, t: bs.t, v: bs.v, dropName: bs.dropName });
+      }
+    });
+  }
+
+  /** rangeEval over already-evaluated matrices; samples carry their source series. */
+  private rangeEvalMatrices(matrixes: ESeries[][], fn: (vectors: (ESample & { series?: ESeries })[][], ts: number, out: ESample[]) => void): ESeries[] {
+    const numSteps = this.numSteps();
+    const cursors = matrixes.map((m) => new Int32Array(m.length));
+    const vectors: (ESample & { series?: ESeries })[][] = matrixes.map(() => []);
+    const out: ESample[] = [];
+    const result = new Map<string, { s: ESeries; lastTs: number }>();
+    const order: ESeries[] = [];
+    for (let ts = this.start; ts <= this.end; ts += this.interval) {
+      this.check();
+      for (let i = 0; i < matrixes.length; i++) {
+        const m = matrixes[i]!;
+        const vec = vectors[i]!;
+        vec.length = 0;
+        for (let si = 0; si < m.length; si++) {
+          const s = m[si]!;
+          const c = cursors[i]![si]!;
+          if (c < s.n && s.ts[c] === ts) {
+            vec.push({ metric: s.metric, t: ts, v: s.vs[c]!, dropName: s.dropName, series: s });
+            cursors[i]![si] = c + 1;
+          }
+        }
+      }
+      out.length = 0;
+      fn(vectors, ts, out);
+      for (const s of out) {
+        const k = s.metric.key;
+        let r = result.get(k);
+        if (r) {
+          if (r.lastTs === ts) this.fail('vector cannot contain metrics with the same labelset');
+          r.lastTs = ts;
+        } else {
+          r = { s: newSeries(s.metric, Math.min(numSteps, 1024), s.dropName), lastTs: ts };
+          result.set(k, r);
+          order.push(r.s);
+        }
+        pushPoint(r.s, ts, s.v);
+      }
+    }
+    return order;
+  }
+
   // ---- label_replace / label_join ----
 
   private evalLabelReplace(e: Call): ESeries[] {
@@ -1220,6 +1422,54 @@ class Evaluator {
     }
     return this.mergeSameLabelset(mat);
   }
+}
+
+const IDENTIFYING_LABELS = ['instance', 'job'];
+
+function infoMatchers(c: Call): { dataMatchers: Map<string, Matcher[]>; nameMatchers: Matcher[] } {
+  const dataMatchers = new Map<string, Matcher[]>();
+  const nameMatchers: Matcher[] = [];
+  if (c.args.length > 1) {
+    const sel = unwrapParens(c.args[1]!);
+    if (sel.type === 'VectorSelector') {
+      for (const m of sel.matchers) {
+        if (m.name === '__name__') {
+          nameMatchers.push(m);
+          continue;
+        }
+        const l = dataMatchers.get(m.name);
+        if (l) l.push(m);
+        else dataMatchers.set(m.name, [m]);
+      }
+    }
+  } else {
+    nameMatchers.push(new MatcherCtor('=', '__name__', 'target_info'));
+  }
+  return { dataMatchers, nameMatchers };
+}
+
+function effectiveInfoNameMatchers(ms: Matcher[]): Matcher[] {
+  for (const m of ms) if (m.type === '=' || m.type === '=~') return ms;
+  if (ms.length > 0) return [new MatcherCtor('=~', '__name__', '.+_info'), ...ms];
+  return [new MatcherCtor('=', '__name__', 'target_info')];
+}
+
+function infoSelectTimestampAndOffset(e: Expr, atTime: (a: AtModifier) => number): { ts: number | undefined; offset: number } {
+  let found: { ts: number | undefined; offset: number } | null = null;
+  walk(e, (n, path) => {
+    if (found || n.type !== 'VectorSelector') return;
+    let ts = n.at ? atTime(n.at) : undefined;
+    let offset = n.offset;
+    for (let i = path.length - 1; ts === undefined && i >= 0; i--) {
+      const p = path[i]!;
+      if (p.type === 'SubqueryExpr') {
+        offset += p.offset;
+        ts = p.at ? atTime(p.at) : undefined;
+      }
+    }
+    found = { ts, offset };
+  });
+  return found ?? { ts: undefined, offset: 0 };
 }
 
 function isValidLabelName(s: string): boolean {
@@ -1313,6 +1563,16 @@ function lowerBoundGT(ts: Float64Array, n: number, t: number): number {
     else hi = m;
   }
   return lo;
+}
+
+/** labels.FormatOpenMetricsFloat. */
+function formatOpenMetricsFloat(f: number): string {
+  if (Number.isNaN(f)) return 'NaN';
+  if (f === Infinity) return '+Inf';
+  if (f === -Infinity) return '-Inf';
+  const s = formatG(f);
+  if (/[.eE]/.test(s)) return s;
+  return s + '.0';
 }
 
 /** Go strconv.ParseFloat(s, 64) acceptance (decimal, hex float, inf/nan, underscores only with prefix). */
