@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { Labels } from '../src/labels/labels.ts';
 import { XORChunk } from '../src/tsdb/chunkenc/xor.ts';
 import type { ChunkMeta } from '../src/storage/interfaces.ts';
-import { blockSize, writeBlock } from '../src/tsdb/block/block.ts';
+import { BlockReader, blockSize, writeBlock } from '../src/tsdb/block/block.ts';
+import { ValueType } from '../src/storage/interfaces.ts';
 import type { BlockSeries } from '../src/tsdb/block/block.ts';
 
 const args = process.argv.slice(2);
@@ -58,6 +59,19 @@ async function main(): Promise<void> {
     const bytes = await blockSize(join(dir, meta.ulid), meta);
     const samples = n * SAMPLES;
     const writeS = (t3 - t2) / 1000;
+    // Read everything back (index + chunks + XOR decode) as a sanity check and read benchmark.
+    const t4 = performance.now();
+    const br = await BlockReader.open(join(dir, meta.ulid));
+    let readSeries = 0;
+    let readSamples = 0;
+    for await (const s of br.querier(mint, mint + 7_200_000).select({ start: mint, end: mint + 7_200_000 }, [])) {
+      const it = s.iterator();
+      while (it.next() !== ValueType.None) readSamples++;
+      readSeries++;
+    }
+    await br.close();
+    const t5 = performance.now();
+    if (readSeries !== n || readSamples !== samples) throw new Error(`read back ${readSeries} series / ${readSamples} samples`);
     const out = {
       series: n,
       samples,
@@ -67,6 +81,7 @@ async function main(): Promise<void> {
       samplesPerSecond: Math.round(samples / writeS),
       blockBytes: bytes,
       bytesPerSample: +(bytes / samples).toFixed(3),
+      readAllSeconds: +((t5 - t4) / 1000).toFixed(3),
       rssDeltaMiB: Math.round((process.memoryUsage().rss - rss0) / 2 ** 20),
       dir: keep ? join(dir, meta.ulid) : undefined,
     };
