@@ -162,6 +162,7 @@ function formatIssues(where: string, err: z.ZodError): string {
       const keys = (i as { keys: string[] }).keys;
       return `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => JSON.stringify(p ? `${p}.${k}` : k)).join(', ')}`;
     }
+    if (i.code === 'invalid_type' && /received undefined/.test(i.message)) return `${p || '(root)'}: required key is missing`;
     return `${p || '(root)'}: ${i.message}`;
   });
   return `invalid objstore config: ${lines.join('; ')}`;
