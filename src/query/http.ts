@@ -116,9 +116,13 @@ export function parseTime(s: string): number {
       // time.Unix(int64(±Inf)) saturates; no sensible ms value exists.
       throw new ApiError('bad_data', `cannot parse ${goQuote(s)} to a valid timestamp`);
     }
+    // math.Modf, then ns = math.Round(frac*1000)/1000 (half away from zero), time.Unix(sec, ns*1e9),
+    // then timestamp.FromTime (floor to ms).
     const sec = Math.trunc(f);
-    const ms = Math.round((f - sec) * 1000);
-    return sec * 1000 + ms;
+    const x = (f - sec) * 1000;
+    const r = Math.sign(x) * Math.round(Math.abs(x));
+    const ns = Math.trunc((r / 1000) * 1e9);
+    return sec * 1000 + Math.floor(ns / 1e6);
   }
   const m = RFC3339.exec(s);
   if (m) {
@@ -205,7 +209,8 @@ export function unescapeLabelName(name: string): string {
     }
     let j = i + 1;
     while (j < esc.length && /[0-9a-fA-F]/.test(esc[j]!)) j++;
-    if (j === i + 1 || esc[j] !== '_') return name; // invalid escape: keep the name as given
+    // At most 6 hex digits, closed by '_'; anything else is invalid: keep the name as given.
+    if (j === i + 1 || j - i - 1 > 6 || esc[j] !== '_') return name;
     const cp = parseInt(esc.slice(i + 1, j), 16);
     if (!(cp >= 0 && cp <= 0x10ffff) || (cp >= 0xd800 && cp <= 0xdfff)) return name;
     out += String.fromCodePoint(cp);
