@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { parser as lezerParser } from '@prometheus-io/lezer-promql';
 import { ParseError, parseExpr, parseMetricSelector, parseNumber } from './parser.ts';
 import type { ParseOptions } from './parser.ts';
-import { exprToString, formatExpr } from './printer.ts';
+import { exprToString, formatExpr, prettyExpr } from './printer.ts';
 import { evalDurationExpr, formatDuration, parseDuration } from './durations.ts';
 import { FUNCTIONS } from './functions-def.ts';
 import type { DurationExpr, Expr } from './ast.ts';
@@ -378,6 +378,20 @@ test('formatExpr (format_query) splits long expressions like Prometheus Pretty()
   assert.equal(exprToString(parseExpr(out)), exprToString(parseExpr(long)));
 });
 
+test('Prometheus prettier_test.go: Pretty() output (format_query)', () => {
+  const fails: string[] = [];
+  for (const [fn, maxChars, input, want] of PRETTY_CASES) {
+    try {
+      const got = prettyExpr(parseExpr(input, { durationExpr: true }), 0, maxChars);
+      if (got !== want) fails.push(`${fn} ${JSON.stringify(input)}:\n got ${JSON.stringify(got)}\nwant ${JSON.stringify(want)}`);
+    } catch (e) {
+      fails.push(`${fn} ${JSON.stringify(input)}: ${(e as Error).message}`);
+    }
+  }
+  assert.ok(PRETTY_CASES.length >= 60);
+  assert.deepEqual(fails, []);
+});
+
 test('fast-check: arbitrary input only ever throws ParseError', () => {
   const tokens = ['sum', 'rate', 'foo', 'bar', '{', '}', '(', ')', '[', ']', '5m', '1', '0x1f', '"s"', "'x'", '`r`', ',', '=', '=~', '!=', '+', '-', '*', '/', '^', '%', ' ', 'by', 'without', 'on', 'ignoring', 'group_left', 'bool', 'offset', '@', 'start()', 'end()', ':', 'and', 'or', 'unless', 'step()', 'range()', 'max_of', 'anchored', 'smoothed', 'fill', '#c\n', 'topk', 'count_values', '.', '1e3', 'Inf', 'NaN', 'ä', '\\', 'x:y'];
   const arbQuery = fc.oneof(
@@ -400,7 +414,6 @@ test('fast-check: arbitrary input only ever throws ParseError', () => {
     { numRuns: 3000 },
   );
 });
-
 
 // ---- Extracted from prometheus/prometheus promql/parser/parse_test.go (testExpr) ----
 const PROM_CASES: PromCase[] = [
@@ -840,4 +853,70 @@ const PRINTER_CASES: [string, string][] = [
   ["sum by(\"üüü\") (foo)", "sum by (\"üüü\") (foo)"],
   ["sum without(\"äää\") (foo)", "sum without (\"äää\") (foo)"],
   ["count by(\"ööö\", job) (foo)", "count by (\"ööö\", job) (foo)"],
+];
+
+// ---- Extracted from prometheus/prometheus promql/parser/prettier_test.go: [test, maxCharactersPerLine, in, out] ----
+const PRETTY_CASES: [string, number, string, string][] = [
+  ["TestAggregateExprPretty", 10, "sum(foo)", "sum(foo)"],
+  ["TestAggregateExprPretty", 10, "sum by() (task:errors:rate10s{job=\"s\"})", "sum(\n  task:errors:rate10s{job=\"s\"}\n)"],
+  ["TestAggregateExprPretty", 10, "sum without(job,foo) (task:errors:rate10s{job=\"s\"})", "sum without (job, foo) (\n  task:errors:rate10s{job=\"s\"}\n)"],
+  ["TestAggregateExprPretty", 10, "sum(task:errors:rate10s{job=\"s\"}) without(job,foo)", "sum without (job, foo) (\n  task:errors:rate10s{job=\"s\"}\n)"],
+  ["TestAggregateExprPretty", 10, "sum by(job,foo) (task:errors:rate10s{job=\"s\"})", "sum by (job, foo) (\n  task:errors:rate10s{job=\"s\"}\n)"],
+  ["TestAggregateExprPretty", 10, "sum (task:errors:rate10s{job=\"s\"}) by(job,foo)", "sum by (job, foo) (\n  task:errors:rate10s{job=\"s\"}\n)"],
+  ["TestAggregateExprPretty", 10, "topk(10, ask:errors:rate10s{job=\"s\"})", "topk(\n  10,\n  ask:errors:rate10s{job=\"s\"}\n)"],
+  ["TestAggregateExprPretty", 10, "sum by(job,foo) (sum by(job,foo) (task:errors:rate10s{job=\"s\"}))", "sum by (job, foo) (\n  sum by (job, foo) (\n    task:errors:rate10s{job=\"s\"}\n  )\n)"],
+  ["TestAggregateExprPretty", 10, "sum by(job,foo) (sum by(job,foo) (sum by(job,foo) (task:errors:rate10s{job=\"s\"})))", "sum by (job, foo) (\n  sum by (job, foo) (\n    sum by (job, foo) (\n      task:errors:rate10s{job=\"s\"}\n    )\n  )\n)"],
+  ["TestAggregateExprPretty", 10, "sum by(job,foo)\n(sum by(job,foo) (task:errors:rate10s{job=\"s\"}))", "sum by (job, foo) (\n  sum by (job, foo) (\n    task:errors:rate10s{job=\"s\"}\n  )\n)"],
+  ["TestAggregateExprPretty", 10, "sum by(job,foo)\n(sum(task:errors:rate10s{job=\"s\"}) without(job,foo))", "sum by (job, foo) (\n  sum without (job, foo) (\n    task:errors:rate10s{job=\"s\"}\n  )\n)"],
+  ["TestAggregateExprPretty", 10, "sum by(job,foo) # Comment 1.\n(sum by(job,foo) ( # Comment 2.\ntask:errors:rate10s{job=\"s\"}))", "sum by (job, foo) (\n  sum by (job, foo) (\n    task:errors:rate10s{job=\"s\"}\n  )\n)"],
+  ["TestBinaryExprPretty", 10, "a+b", "a + b"],
+  ["TestBinaryExprPretty", 10, "a == bool 1", "  a\n== bool\n  1"],
+  ["TestBinaryExprPretty", 10, "a + ignoring(job) b", "  a\n+ ignoring (job)\n  b"],
+  ["TestBinaryExprPretty", 10, "foo_1 + foo_2", "  foo_1\n+\n  foo_2"],
+  ["TestBinaryExprPretty", 10, "foo_1 + foo_2 + foo_3", "    foo_1\n  +\n    foo_2\n+\n  foo_3"],
+  ["TestBinaryExprPretty", 10, "foo + baar + foo_3", "  foo + baar\n+\n  foo_3"],
+  ["TestBinaryExprPretty", 10, "foo_1 + foo_2 + foo_3 + foo_4", "      foo_1\n    +\n      foo_2\n  +\n    foo_3\n+\n  foo_4"],
+  ["TestBinaryExprPretty", 10, "foo_1 + ignoring(foo) foo_2 + ignoring(job) group_left foo_3 + on(instance) group_right foo_4", "      foo_1\n    + ignoring (foo)\n      foo_2\n  + ignoring (job) group_left ()\n    foo_3\n+ on (instance) group_right ()\n  foo_4"],
+  ["TestCallExprPretty", 10, "rate(foo[1m])", "rate(\n  foo[1m]\n)"],
+  ["TestCallExprPretty", 10, "sum_over_time(foo[1m])", "sum_over_time(\n  foo[1m]\n)"],
+  ["TestCallExprPretty", 10, "rate(long_vector_selector[10m:1m] @ start() offset 1m)", "rate(\n  long_vector_selector[10m:1m] @ start() offset 1m\n)"],
+  ["TestCallExprPretty", 10, "histogram_quantile(0.9, rate(foo[1m]))", "histogram_quantile(\n  0.9,\n  rate(\n    foo[1m]\n  )\n)"],
+  ["TestCallExprPretty", 10, "max_over_time(rate(demo_api_request_duration_seconds_count[1m])[1m:] @ start() offset 1m)", "max_over_time(\n  rate(\n    demo_api_request_duration_seconds_count[1m]\n  )[1m:] @ start() offset 1m\n)"],
+  ["TestCallExprPretty", 10, "label_replace(up{job=\"api-server\",service=\"a:c\"}, \"foo\", \"$1\", \"service\", \"(.*):.*\")", "label_replace(\n  up{job=\"api-server\",service=\"a:c\"},\n  \"foo\",\n  \"$1\",\n  \"service\",\n  \"(.*):.*\"\n)"],
+  ["TestCallExprPretty", 10, "label_replace(label_replace(up{job=\"api-server\",service=\"a:c\"}, \"foo\", \"$1\", \"service\", \"(.*):.*\"), \"foo\", \"$1\", \"service\", \"(.*):.*\")", "label_replace(\n  label_replace(\n    up{job=\"api-server\",service=\"a:c\"},\n    \"foo\",\n    \"$1\",\n    \"service\",\n    \"(.*):.*\"\n  ),\n  \"foo\",\n  \"$1\",\n  \"service\",\n  \"(.*):.*\"\n)"],
+  ["TestParenExprPretty", 10, "(foo)", "(foo)"],
+  ["TestParenExprPretty", 10, "(_foo_long_)", "(\n  _foo_long_\n)"],
+  ["TestParenExprPretty", 10, "((foo_long))", "(\n  (foo_long)\n)"],
+  ["TestParenExprPretty", 10, "((_foo_long_))", "(\n  (\n    _foo_long_\n  )\n)"],
+  ["TestParenExprPretty", 10, "(((foo_long)))", "(\n  (\n    (foo_long)\n  )\n)"],
+  ["TestStepInvariantExpr", 10, "a @ 1", "a @ 1.000"],
+  ["TestStepInvariantExpr", 10, "a @ start()", "a @ start()"],
+  ["TestStepInvariantExpr", 10, "vector_selector @ start()", "vector_selector @ start()"],
+  ["TestExprPretty", 10, "(1 + 2)", "(1 + 2)"],
+  ["TestExprPretty", 10, "(foo + bar)", "(\n  foo + bar\n)"],
+  ["TestExprPretty", 10, "(foo_long + bar_long)", "(\n    foo_long\n  +\n    bar_long\n)"],
+  ["TestExprPretty", 10, "(foo_long + bar_long + bar_2_long)", "(\n      foo_long\n    +\n      bar_long\n  +\n    bar_2_long\n)"],
+  ["TestExprPretty", 10, "((foo_long + bar_long) + bar_2_long)", "(\n    (\n        foo_long\n      +\n        bar_long\n    )\n  +\n    bar_2_long\n)"],
+  ["TestExprPretty", 10, "(1111 + 2222)", "(\n    1111\n  +\n    2222\n)"],
+  ["TestExprPretty", 10, "(sum_over_time(foo[1m]))", "(\n  sum_over_time(\n    foo[1m]\n  )\n)"],
+  ["TestExprPretty", 10, "histogram_quantile(0.9, rate(foo[1m] @ start()))", "histogram_quantile(\n  0.9,\n  rate(\n    foo[1m] @ start()\n  )\n)"],
+  ["TestExprPretty", 10, "(label_replace(up{job=\"api-server\",service=\"a:c\"}, \"foo\", \"$1\", \"service\", \"(.*):.*\"))", "(\n  label_replace(\n    up{job=\"api-server\",service=\"a:c\"},\n    \"foo\",\n    \"$1\",\n    \"service\",\n    \"(.*):.*\"\n  )\n)"],
+  ["TestExprPretty", 10, "(label_replace(label_replace(up{job=\"api-server\",service=\"a:c\"}, \"foo\", \"$1\", \"service\", \"(.*):.*\"), \"foo\", \"$1\", \"service\", \"(.*):.*\"))", "(\n  label_replace(\n    label_replace(\n      up{job=\"api-server\",service=\"a:c\"},\n      \"foo\",\n      \"$1\",\n      \"service\",\n      \"(.*):.*\"\n    ),\n    \"foo\",\n    \"$1\",\n    \"service\",\n    \"(.*):.*\"\n  )\n)"],
+  ["TestExprPretty", 10, "(label_replace(label_replace((up{job=\"api-server\",service=\"a:c\"}), \"foo\", \"$1\", \"service\", \"(.*):.*\"), \"foo\", \"$1\", \"service\", \"(.*):.*\"))", "(\n  label_replace(\n    label_replace(\n      (\n        up{job=\"api-server\",service=\"a:c\"}\n      ),\n      \"foo\",\n      \"$1\",\n      \"service\",\n      \"(.*):.*\"\n    ),\n    \"foo\",\n    \"$1\",\n    \"service\",\n    \"(.*):.*\"\n  )\n)"],
+  ["TestExprPretty", 10, "(node_filesystem_avail_bytes{job=\"node\",fstype!=\"\"} / node_filesystem_size_bytes{job=\"node\",fstype!=\"\"} * 100 < 40 and predict_linear(node_filesystem_avail_bytes{job=\"node\",fstype!=\"\"}[6h], 24*60*60) < 0 and node_filesystem_readonly{job=\"node\",fstype!=\"\"} == 0)", "(\n            node_filesystem_avail_bytes{fstype!=\"\",job=\"node\"}\n          /\n            node_filesystem_size_bytes{fstype!=\"\",job=\"node\"}\n        *\n          100\n      <\n        40\n    and\n        predict_linear(\n          node_filesystem_avail_bytes{fstype!=\"\",job=\"node\"}[6h],\n            24 * 60\n          *\n            60\n        )\n      <\n        0\n  and\n      node_filesystem_readonly{fstype!=\"\",job=\"node\"}\n    ==\n      0\n)"],
+  ["TestExprPretty", 10, "(node_filesystem_avail_bytes{job=\"node\",fstype!=\"\"} / node_filesystem_size_bytes{job=\"node\",fstype!=\"\"} * 100 < 20 and predict_linear(node_filesystem_avail_bytes{job=\"node\",fstype!=\"\"}[6h], 4*60*60) < 0 and node_filesystem_readonly{job=\"node\",fstype!=\"\"} == 0)", "(\n            node_filesystem_avail_bytes{fstype!=\"\",job=\"node\"}\n          /\n            node_filesystem_size_bytes{fstype!=\"\",job=\"node\"}\n        *\n          100\n      <\n        20\n    and\n        predict_linear(\n          node_filesystem_avail_bytes{fstype!=\"\",job=\"node\"}[6h],\n            4 * 60\n          *\n            60\n        )\n      <\n        0\n  and\n      node_filesystem_readonly{fstype!=\"\",job=\"node\"}\n    ==\n      0\n)"],
+  ["TestExprPretty", 10, "(node_timex_offset_seconds > 0.05 and deriv(node_timex_offset_seconds[5m]) >= 0) or (node_timex_offset_seconds < -0.05 and deriv(node_timex_offset_seconds[5m]) <= 0)", "  (\n        node_timex_offset_seconds\n      >\n        0.05\n    and\n        deriv(\n          node_timex_offset_seconds[5m]\n        )\n      >=\n        0\n  )\nor\n  (\n        node_timex_offset_seconds\n      <\n        -0.05\n    and\n        deriv(\n          node_timex_offset_seconds[5m]\n        )\n      <=\n        0\n  )"],
+  ["TestExprPretty", 10, "1 - ((node_memory_MemAvailable_bytes{job=\"node\"} or (node_memory_Buffers_bytes{job=\"node\"} + node_memory_Cached_bytes{job=\"node\"} + node_memory_MemFree_bytes{job=\"node\"} + node_memory_Slab_bytes{job=\"node\"}) ) / node_memory_MemTotal_bytes{job=\"node\"})", "  1\n-\n  (\n      (\n          node_memory_MemAvailable_bytes{job=\"node\"}\n        or\n          (\n                  node_memory_Buffers_bytes{job=\"node\"}\n                +\n                  node_memory_Cached_bytes{job=\"node\"}\n              +\n                node_memory_MemFree_bytes{job=\"node\"}\n            +\n              node_memory_Slab_bytes{job=\"node\"}\n          )\n      )\n    /\n      node_memory_MemTotal_bytes{job=\"node\"}\n  )"],
+  ["TestExprPretty", 10, "min by (job, integration) (rate(alertmanager_notifications_failed_total{job=\"alertmanager\", integration=~\".*\"}[5m]) / rate(alertmanager_notifications_total{job=\"alertmanager\", integration=\"~.*\"}[5m])) > 0.01", "  min by (job, integration) (\n      rate(\n        alertmanager_notifications_failed_total{integration=~\".*\",job=\"alertmanager\"}[5m]\n      )\n    /\n      rate(\n        alertmanager_notifications_total{integration=\"~.*\",job=\"alertmanager\"}[5m]\n      )\n  )\n>\n  0.01"],
+  ["TestExprPretty", 10, "(count by (job) (changes(process_start_time_seconds{job=\"alertmanager\"}[10m]) > 4) / count by (job) (up{job=\"alertmanager\"})) >= 0.5", "  (\n      count by (job) (\n          changes(\n            process_start_time_seconds{job=\"alertmanager\"}[10m]\n          )\n        >\n          4\n      )\n    /\n      count by (job) (\n        up{job=\"alertmanager\"}\n      )\n  )\n>=\n  0.5"],
+  ["TestUnaryPretty", 10, "-1", "-1"],
+  ["TestUnaryPretty", 10, "-vector_selector", "-vector_selector"],
+  ["TestUnaryPretty", 10, "(-vector_selector)", "(\n  -vector_selector\n)"],
+  ["TestUnaryPretty", 10, "-histogram_quantile(0.9,rate(foo[1m]))", "-histogram_quantile(\n  0.9,\n  rate(\n    foo[1m]\n  )\n)"],
+  ["TestUnaryPretty", 10, "-histogram_quantile(0.99, sum by (le) (rate(foo[1m])))", "-histogram_quantile(\n  0.99,\n  sum by (le) (\n    rate(\n      foo[1m]\n    )\n  )\n)"],
+  ["TestUnaryPretty", 10, "-histogram_quantile(0.9, -rate(foo[1m] @ start()))", "-histogram_quantile(\n  0.9,\n  -rate(\n    foo[1m] @ start()\n  )\n)"],
+  ["TestUnaryPretty", 10, "(-histogram_quantile(0.9, -rate(foo[1m] @ start())))", "(\n  -histogram_quantile(\n    0.9,\n    -rate(\n      foo[1m] @ start()\n    )\n  )\n)"],
+  ["TestDurationExprPretty", 10, "rate(foo[2*1h])", "rate(\n  foo[2 * 1h]\n)"],
+  ["TestDurationExprPretty", 10, "rate(foo[2*1h])", "rate(\n  foo[2 * 1h]\n)"],
+  ["TestDurationExprPretty", 10, "rate(foo[-5m+35m])", "rate(\n  foo[-5m + 35m]\n)"],
 ];

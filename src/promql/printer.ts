@@ -214,50 +214,42 @@ export function exprToString(e: Expr): string {
 
 // ---- Pretty (prettier.go) ----
 
-const MAX_CHARS_PER_LINE = 100;
-
 function indent(n: number): string {
   return '  '.repeat(n);
 }
 
-function needsSplit(e: Expr): boolean {
-  return exprToString(e).length > MAX_CHARS_PER_LINE;
-}
-
-/** Prometheus `Pretty(level)` (prettier.go): splits long expressions over indented lines. */
-export function prettyExpr(e: Expr, level = 0): string {
+/** Prometheus `Node.Pretty(level)` (prettier.go): splits expressions longer than maxChars bytes. */
+export function prettyExpr(e: Expr, level = 0, maxChars = 100): string {
+  const needsSplit = (n: Expr): boolean => enc.encode(exprToString(n)).length > maxChars;
+  const pretty = (n: Expr, l: number): string => prettyExpr(n, l, maxChars);
   switch (e.type) {
     case 'AggregateExpr': {
       if (!needsSplit(e)) return indent(level) + exprToString(e);
       let s = indent(level) + aggOpString(e) + '(\n';
-      if (e.param) s += prettyExpr(e.param, level + 1) + ',\n';
-      s += prettyExpr(e.expr, level + 1) + '\n' + indent(level) + ')';
-      return s;
+      if (e.param) s += pretty(e.param, level + 1) + ',\n';
+      return s + pretty(e.expr, level + 1) + '\n' + indent(level) + ')';
     }
     case 'BinaryExpr': {
       if (!needsSplit(e)) return indent(level) + exprToString(e);
       const op = `${e.op}${e.returnBool ? ' bool' : ''}${matchingString(e.matching)}`;
-      return `${prettyExpr(e.lhs, level + 1)}\n${indent(level)}${op}\n${prettyExpr(e.rhs, level + 1)}`;
+      return `${pretty(e.lhs, level + 1)}\n${indent(level)}${op}\n${pretty(e.rhs, level + 1)}`;
     }
     case 'Call': {
       if (!needsSplit(e)) return indent(level) + exprToString(e);
-      let s = indent(level) + e.func.name + '(\n';
-      s += e.args.map((a) => prettyExpr(a, level + 1)).join(',\n');
-      return s + '\n' + indent(level) + ')';
+      const args = e.args.map((a) => pretty(a, level + 1)).join(',\n');
+      return `${indent(level)}${e.func.name}(\n${args}\n${indent(level)})`;
     }
     case 'ParenExpr':
       if (!needsSplit(e)) return indent(level) + exprToString(e);
-      return `${indent(level)}(\n${prettyExpr(e.expr, level + 1)}\n${indent(level)})`;
+      return `${indent(level)}(\n${pretty(e.expr, level + 1)}\n${indent(level)})`;
     case 'SubqueryExpr':
-      return prettyExpr(e.expr, level) + subquerySuffix(e);
-    case 'UnaryExpr': {
-      const child = prettyExpr(e.expr, level);
-      // Put the operator in front of the (indented) child.
-      const trimmed = child.slice(indent(level).length);
-      return indent(level) + e.op + trimmed;
-    }
+      // Prometheus does not indent an unsplit subquery.
+      if (!needsSplit(e)) return exprToString(e);
+      return pretty(e.expr, level) + subquerySuffix(e);
+    case 'UnaryExpr':
+      return indent(level) + e.op + pretty(e.expr, level).trim();
     case 'StepInvariantExpr':
-      return prettyExpr(e.expr, level);
+      return pretty(e.expr, level);
     default:
       return indent(level) + exprToString(e);
   }
