@@ -754,7 +754,38 @@ class Evaluator {
   // ---- selectors ----
 
   private evalVectorSelector(vs: VectorSelector): ESeries[] {
+    if (vs.smoothed) return this.smoothSeries(this.seriesOf(vs), vs.offset, vs.at ? this.atTime(vs.at) : undefined);
     return this.evalRawSeries(this.seriesOf(vs), vs.offset, vs.at ? this.atTime(vs.at) : undefined, false);
+  }
+
+  /** Prometheus smoothSeries: value at each step interpolated between the neighbouring samples. */
+  private smoothSeries(series: RawSeries[], offset: number, at: number | undefined): ESeries[] {
+    const out: ESeries[] = [];
+    const lb = this.lookback;
+    for (const s of series) {
+      filtered(s);
+      const ts = s.fts!;
+      const vs = s.fvs!;
+      const n = s.fn!;
+      let res: ESeries | null = null;
+      for (let evalTS = this.start; evalTS <= this.end; evalTS += this.interval) {
+        const dataTS = (at ?? evalTS) - offset;
+        const lo = lowerBoundGT(ts, n, dataTS - lb);
+        const hi = lowerBoundGT(ts, n, dataTS + lb);
+        if (hi <= lo) continue;
+        const i = searchIdx(lo, hi - lo, (k) => ts[k]! >= dataTS);
+        let v: number;
+        if (i < hi && ts[i]! === dataTS) v = vs[i]!;
+        else if (i > lo && i < hi) v = interpolatePts(ts[i - 1]!, vs[i - 1]!, ts[i]!, vs[i]!, dataTS, false);
+        else if (i > lo) v = vs[i - 1]!;
+        else continue;
+        if (!res) res = newSeries(s.labels, Math.min(this.numSteps(), 1024), false);
+        pushPoint(res, evalTS, v);
+        this.addSamples(1);
+      }
+      if (res) out.push(res);
+    }
+    return out;
   }
 
   /** Prometheus evalSeries: instant-vector lookups with lookback over pre-loaded series. */
@@ -801,7 +832,9 @@ class Evaluator {
       let lo = lowerBoundGT(fts, fn, mint);
       let hi = lowerBoundGT(fts, fn, maxt);
       if (vs.anchored || vs.smoothed) {
-        const ext = extendWindow(fts, fvs, fn, mint, maxt, this.lookback, !!vs.smoothed);
+        const elo = lowerBoundGT(fts, fn, mint - this.lookback);
+        const ehi = lowerBoundGT(fts, fn, vs.smoothed ? maxt + this.lookback : maxt);
+        const ext = extendWindowPts(fts, fvs, elo, ehi, mint, maxt, !!vs.smoothed);
         if (ext.n > 0) {
           const r = newSeries(s.labels, ext.n, false);
           for (let i = 0; i < ext.n; i++) pushPoint(r, ext.ts[i]!, ext.vs[i]!);
@@ -1175,9 +1208,10 @@ class Evaluator {
         ctx.rangeEnd = maxt;
         let r: number | null;
         if (extended) {
-          const ext = extendWindow(fts, fvs, fn_, mint, maxt, this.lookback, src.smoothed);
-          if (ext.n === 0) continue;
-          r = extendedFunction(name, ext, mint, maxt, src.range, src.smoothed);
+          const elo = lowerBoundGT(fts, fn_, mint - this.lookback);
+          const ehi = lowerBoundGT(fts, fn_, src.smoothed ? maxt + this.lookback : maxt);
+          if (ehi <= elo) continue;
+          r = extendedCall(name, fts, fvs, elo, ehi, mint, maxt, src.range, src.smoothed);
         } else {
           while (lo < fn_ && fts[lo]! <= mint) lo++;
           if (hi < lo) hi = lo;
@@ -1601,37 +1635,38 @@ interface Window {
   n: number;
 }
 
-/**
- * extendFloats: takes samples in (mint - lookback, maxt (+ lookback when smoothed)] and produces the
- * window with points exactly at mint and maxt (picked from the last sample before, or interpolated
- * when smoothed).
- */
-function extendWindow(ts: Float64Array, vs: Float64Array, n: number, mint: number, maxt: number, lookback: number, smoothed: boolean): Window {
-  const lo = lowerBoundGT(ts, n, mint - lookback);
-  const hi = lowerBoundGT(ts, n, smoothed ? maxt + lookback : maxt);
+/** sort.Search(n, f) over [lo, lo+n): first index i in [lo, lo+n) with pred(i), else lo+n. */
+function searchIdx(lo: number, n: number, pred: (i: number) => boolean): number {
+  let a = lo;
+  let b = lo + n;
+  while (a < b) {
+    const m = (a + b) >>> 1;
+    if (pred(m)) b = m;
+    else a = m + 1;
+  }
+  return a;
+}
+
+function interpolatePts(t1: number, y1: number, t2: number, y2: number, t: number, isCounter: boolean): number {
+  if (isCounter && y2 < y1) y1 = 0;
+  return y1 + ((y2 - y1) * (t - t1)) / (t2 - t1);
+}
+
+/** Prometheus extendFloats over samples ts/vs[lo, hi). */
+function extendWindowPts(ts: Float64Array, vs: Float64Array, lo: number, hi: number, mint: number, maxt: number, smoothed: boolean): Window {
   const w: Window = { ts: [], vs: [], n: 0 };
   if (hi <= lo) return w;
-  // Index of first sample > mint and last sample <= maxt.
-  const first = lowerBoundGT(ts, hi, mint) < lo ? lo : lowerBoundGT(ts, hi, mint);
-  const lastLE = lowerBoundGT(ts, hi, maxt) - 1;
-  // Left edge value at mint.
-  let left: number | null = null;
-  if (first - 1 >= lo && ts[first - 1]! <= mint) {
-    const p = first - 1;
-    if (smoothed && first < hi && ts[p]! < mint) left = interp(ts[p]!, vs[p]!, ts[first]!, vs[first]!, mint);
-    else left = vs[p]!;
-  } else if (first < hi) left = vs[first]!;
-  if (left === null) return w;
-  let right: number | null = null;
-  if (lastLE >= lo) {
-    if (smoothed && lastLE + 1 < hi && ts[lastLE]! < maxt) right = interp(ts[lastLE]!, vs[lastLE]!, ts[lastLE + 1]!, vs[lastLE + 1]!, maxt);
-    else right = vs[lastLE]!;
-  } else if (smoothed && lo < hi) right = vs[lo]!;
-  if (right === null) return w;
+  let last = hi - 1;
+  let first = Math.max(lo, searchIdx(lo, last - lo, (i) => ts[i]! > mint) - 1);
+  if (smoothed) last = searchIdx(lo, last - lo, (i) => ts[i]! >= maxt);
+  if (ts[last]! <= mint) return w;
+  const left = smoothed && ts[first]! < mint ? interpolatePts(ts[first]!, vs[first]!, ts[first + 1]!, vs[first + 1]!, mint, false) : vs[first]!;
+  const right = smoothed && last > lo && ts[last]! > maxt ? interpolatePts(ts[last - 1]!, vs[last - 1]!, ts[last]!, vs[last]!, maxt, false) : vs[last]!;
+  if (ts[first]! <= mint) first++;
+  if (ts[last]! >= maxt) last--;
   w.ts.push(mint);
   w.vs.push(left);
-  for (let i = first; i <= lastLE; i++) {
-    if (ts[i]! <= mint || ts[i]! >= maxt) continue;
+  for (let i = first; i <= last; i++) {
     w.ts.push(ts[i]!);
     w.vs.push(vs[i]!);
   }
@@ -1641,36 +1676,52 @@ function extendWindow(ts: Float64Array, vs: Float64Array, n: number, mint: numbe
   return w;
 }
 
-function interp(t1: number, v1: number, t2: number, v2: number, t: number): number {
-  return v1 + ((v2 - v1) * (t - t1)) / (t2 - t1);
+/** extendedRate (anchored/smoothed rate/increase/delta), floats. */
+function extendedRateFloat(ts: Float64Array, vs: Float64Array, lo: number, hi: number, rangeStart: number, rangeEnd: number, rangeMs: number, smoothed: boolean, isCounter: boolean, isRate: boolean): number | null {
+  if (hi <= lo) return null;
+  let last = hi - 1;
+  let first = Math.max(lo, searchIdx(lo, last - lo, (i) => ts[i]! > rangeStart) - 1);
+  if (smoothed) last = searchIdx(lo, last - lo, (i) => ts[i]! >= rangeEnd);
+  if (ts[last]! <= rangeStart) return null;
+  if (smoothed && ts[first]! > rangeEnd) return null;
+  const left = smoothed && ts[first]! < rangeStart ? interpolatePts(ts[first]!, vs[first]!, ts[first + 1]!, vs[first + 1]!, rangeStart, isCounter) : vs[first]!;
+  const right = smoothed && last > lo && ts[last]! > rangeEnd ? interpolatePts(ts[last - 1]!, vs[last - 1]!, ts[last]!, vs[last]!, rangeEnd, isCounter) : vs[last]!;
+  let r = right - left;
+  if (isCounter) {
+    if (ts[first]! <= rangeStart) first++;
+    if (ts[last]! >= rangeEnd) last--;
+    let corr = 0;
+    let prev = left;
+    for (let i = first; i <= last; i++) {
+      if (vs[i]! < prev) corr += prev;
+      prev = vs[i]!;
+    }
+    if (right < prev) corr += prev;
+    r += corr;
+  }
+  if (isRate) r /= rangeMs / 1000;
+  return r;
 }
 
-function extendedFunction(name: string, w: Window, mint: number, maxt: number, range: number, smoothed: boolean): number | null {
-  void mint;
-  void maxt;
-  void smoothed;
-  const n = w.n;
-  if (n < 2) return null;
-  const vs = w.vs;
+/** Anchored/smoothed evaluation of the safe functions over the extended window samples [lo, hi). */
+function extendedCall(name: string, ts: Float64Array, vs: Float64Array, lo: number, hi: number, rangeStart: number, rangeEnd: number, rangeMs: number, smoothed: boolean): number | null {
   switch (name) {
-    case 'changes': {
-      let c = 0;
-      for (let i = 1; i < n; i++) if (vs[i] !== vs[i - 1] && !(Number.isNaN(vs[i]) && Number.isNaN(vs[i - 1]))) c++;
-      return c;
-    }
-    case 'resets': {
-      let c = 0;
-      for (let i = 1; i < n; i++) if (vs[i]! < vs[i - 1]!) c++;
-      return c;
-    }
-    case 'delta':
-      return vs[n - 1]! - vs[0]!;
-    case 'rate':
-    case 'increase': {
-      let r = vs[n - 1]! - vs[0]!;
-      for (let i = 1; i < n; i++) if (vs[i]! < vs[i - 1]!) r += vs[i - 1]!;
-      return name === 'rate' ? r / (range / 1000) : r;
-    }
+    case 'rate': return extendedRateFloat(ts, vs, lo, hi, rangeStart, rangeEnd, rangeMs, smoothed, true, true);
+    case 'increase': return extendedRateFloat(ts, vs, lo, hi, rangeStart, rangeEnd, rangeMs, smoothed, true, false);
+    case 'delta': return extendedRateFloat(ts, vs, lo, hi, rangeStart, rangeEnd, rangeMs, smoothed, false, false);
   }
-  return null;
+  // changes/resets (anchored): pickFirstSampleIndices.
+  if (hi <= lo) return null;
+  const lastLE = searchIdx(lo, hi - lo, (i) => ts[i]! > rangeStart) - 1;
+  if (lastLE + 1 >= hi) return null;
+  const first = lastLE < lo ? lo : lastLE;
+  let c = 0;
+  for (let i = first + 1; i < hi; i++) {
+    const cur = vs[i]!;
+    const prev = vs[i - 1]!;
+    if (name === 'changes') {
+      if (cur !== prev && !(cur !== cur && prev !== prev)) c++;
+    } else if (cur < prev) c++;
+  }
+  return c;
 }
