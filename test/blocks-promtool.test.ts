@@ -81,10 +81,10 @@ function goLabels(l: Labels): string {
   return '{' + [...l].map((x) => `${x.name}=${JSON.stringify(x.value)}`).join(', ') + '}';
 }
 
-async function writeInputBlock(dir: string, input: InputSeries[], mint: number): Promise<BlockMeta> {
+async function writeInputBlock(dir: string, input: InputSeries[], mint: number, segmentSize?: number): Promise<BlockMeta> {
   return writeBlock(
     input.map((s) => ({ labels: s.labels, chunks: chunksFromSamples(s.samples) })),
-    { dir, mint, maxt: mint + H2, thanos: { labels: { replica: 'a' }, source: 'test' } },
+    { dir, mint, maxt: mint + H2, thanos: { labels: { replica: 'a' }, source: 'test' }, ...(segmentSize ? { segmentSize } : {}) },
   );
 }
 
@@ -92,12 +92,15 @@ function alignedMint(): number {
   return Math.floor((Date.now() - 3 * H2) / H2) * H2;
 }
 
-test('promtool analyzes and dumps our block, sample for sample', async () => {
+async function promtoolRoundTrip(segmentSize?: number): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'strata-blocks-promtool-'));
   try {
     const mint = alignedMint();
     const input = makeInput(mint);
-    const meta = await writeInputBlock(dir, input, mint);
+    const meta = await writeInputBlock(dir, input, mint, segmentSize);
+    const segs = (await readdir(join(dir, meta.ulid, 'chunks'))).sort();
+    if (segmentSize) assert.ok(segs.length >= 3, `expected several segments, got ${segs.join(',')}`);
+    else assert.deepEqual(segs, ['000001']);
     assert.equal(meta.stats.numSeries, 300);
     assert.equal(meta.stats.numSamples, 300 * 240);
     assert.equal(meta.stats.numChunks, 300 * 2);
@@ -139,7 +142,12 @@ test('promtool analyzes and dumps our block, sample for sample', async () => {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-});
+}
+
+test('promtool analyzes and dumps our block, sample for sample', () => promtoolRoundTrip());
+
+test('promtool dumps our block whose chunks span several segment files (refs = segment<<32 | offset)', () =>
+  promtoolRoundTrip(64 * 1024));
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
