@@ -341,6 +341,7 @@ export function decodeSeries(rec: Uint8Array): RefSeries[] {
 /** Samples of one record in parallel arrays; n = number used. Values may be staleness NaNs (write canonical bits). */
 export function encodeSamples(refs: ArrayLike<number>, ts: ArrayLike<number>, vs: ArrayLike<number>, n: number): Uint8Array {
   slen = 0;
+  // Worst case per sample: two 10-byte varints and 8 value bytes.
   ensure(17 + n * 28);
   sbuf[slen++] = RecordType.Samples;
   if (n === 0) return finish();
@@ -349,14 +350,45 @@ export function encodeSamples(refs: ArrayLike<number>, ts: ArrayLike<number>, vs
   checkRef(r0);
   putBE64u(r0);
   putBE64i(t0);
+  const buf = sbuf;
+  const dv = sdv;
+  let p = slen;
   for (let i = 0; i < n; i++) {
     const r = refs[i]!;
-    if (r !== r0) checkRef(r);
-    putVarint(r - r0);
-    putVarint(ts[i]! - t0);
-    setFloat64Bits(sdv, slen, vs[i]!, false);
-    slen += 8;
+    const dr = r - r0;
+    const dt = ts[i]! - t0;
+    const v = vs[i]!;
+    if ((dr | 0) === dr && dr >= -0x3fffffff && dr <= 0x3fffffff) {
+      let z = ((dr << 1) ^ (dr >> 31)) >>> 0;
+      while (z >= 0x80) {
+        buf[p++] = (z & 0x7f) | 0x80;
+        z >>>= 7;
+      }
+      buf[p++] = z;
+    } else {
+      checkRef(r);
+      slen = p;
+      putVarint(dr);
+      p = slen;
+    }
+    if ((dt | 0) === dt && dt >= -0x3fffffff && dt <= 0x3fffffff) {
+      let z = ((dt << 1) ^ (dt >> 31)) >>> 0;
+      while (z >= 0x80) {
+        buf[p++] = (z & 0x7f) | 0x80;
+        z >>>= 7;
+      }
+      buf[p++] = z;
+    } else {
+      if (!Number.isSafeInteger(dt)) throw new RangeError(`invalid timestamp ${ts[i]}`);
+      slen = p;
+      putVarint(dt);
+      p = slen;
+    }
+    if (v === v) dv.setFloat64(p, v);
+    else setFloat64Bits(dv, p, v, false);
+    p += 8;
   }
+  slen = p;
   return finish();
 }
 
@@ -366,10 +398,35 @@ export function decodeSamples(rec: Uint8Array, fn: (ref: number, t: number, v: n
   if (d.left === 0) return;
   const r0 = d.be64u();
   const t0 = d.be64i();
-  while (d.left > 0) {
-    const dr = d.varint();
-    const dt = d.varint();
-    const v = d.f64();
+  const b = rec;
+  const dv = d.dv;
+  const end = b.length;
+  let p = d.off;
+  while (p < end) {
+    let dr: number;
+    let dt: number;
+    // Fast paths for one- and two-byte varints (the common case), general decoder otherwise.
+    let c = b[p]!;
+    if (c < 0x80) {
+      dr = c & 1 ? -(c >>> 1) - 1 : c >>> 1;
+      p++;
+    } else {
+      d.off = p;
+      dr = d.varint();
+      p = d.off;
+    }
+    c = p < end ? b[p]! : 0x80;
+    if (c < 0x80) {
+      dt = c & 1 ? -(c >>> 1) - 1 : c >>> 1;
+      p++;
+    } else {
+      d.off = p;
+      dt = d.varint();
+      p = d.off;
+    }
+    if (p + 8 > end) throw new RecordDecodeError('unexpected end of record');
+    const v = dv.getFloat64(p);
+    p += 8;
     fn(r0 + dr, t0 + dt, v);
   }
 }
