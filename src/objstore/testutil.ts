@@ -210,3 +210,46 @@ export class FaultProxy extends EventEmitter {
     await new Promise<void>((r) => this.server.close(() => r()));
   }
 }
+
+export interface TestBlockOptions {
+  ulid: string;
+  minTime: number;
+  maxTime: number;
+  numSamples: number;
+  level?: number;
+  /** Contents of chunks/000001, chunks/000002, … */
+  chunks: Uint8Array[];
+  index: Uint8Array;
+  /** Also write a tombstones file (never uploaded). */
+  tombstones?: boolean;
+}
+
+/**
+ * Writes a minimal Prometheus block directory <dir>/<ulid>: meta.json in the Prometheus format
+ * (tsdb/block.go BlockMeta, tab-indented), chunks/*, index and optionally tombstones. The file
+ * contents are opaque bytes: enough for shipping and bucket tests, not a readable TSDB block.
+ */
+export async function writeTestBlock(dir: string, o: TestBlockOptions): Promise<string> {
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const bdir = path.join(dir, o.ulid);
+  await mkdir(path.join(bdir, 'chunks'), { recursive: true });
+  for (let i = 0; i < o.chunks.length; i++) await writeFile(path.join(bdir, 'chunks', String(i + 1).padStart(6, '0')), o.chunks[i]!);
+  await writeFile(path.join(bdir, 'index'), o.index);
+  if (o.tombstones) await writeFile(path.join(bdir, 'tombstones'), Buffer.from([0x01, 0x30, 0xba, 0x30, 0x01, 0, 0, 0, 0]));
+  const stats: Record<string, number> = {};
+  if (o.numSamples) {
+    stats.numSamples = o.numSamples;
+    stats.numSeries = 1;
+    stats.numChunks = o.chunks.length;
+  }
+  const meta = {
+    ulid: o.ulid,
+    minTime: o.minTime,
+    maxTime: o.maxTime,
+    stats,
+    compaction: { level: o.level ?? 1, sources: [o.ulid] },
+    version: 1,
+  };
+  await writeFile(path.join(bdir, 'meta.json'), JSON.stringify(meta, null, '\t'));
+  return bdir;
+}
