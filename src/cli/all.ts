@@ -1,0 +1,54 @@
+// `strata all`: every component in one process over a local filesystem bucket (what `npm start` runs).
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Receiver } from '../receive/receiver.ts';
+import { createRegistry } from '../observability/metrics.ts';
+import { parseLabelFlags } from '../util/labelflag.ts';
+import { startDemoWriter } from '../remotewrite/demo.ts';
+import { loggerFromFlags, opt, stopOnSignals } from './common.ts';
+import { createQueryApiHandler } from './wiring.ts';
+
+export async function runAll(opts: Record<string, unknown>): Promise<void> {
+  const log = loggerFromFlags(opts, 'all');
+  const registry = createRegistry('all');
+  const dataDir = resolve(opt<string>(opts, 'data-dir'));
+  const tsdbPath = join(dataDir, 'receive');
+  await mkdir(tsdbPath, { recursive: true });
+  const receiver = new Receiver({
+    tsdbPath,
+    remoteWriteAddress: opt<string>(opts, 'remote-write.address'),
+    httpAddress: opt<string>(opts, 'http-address'),
+    externalLabels: parseLabelFlags(opt<string[]>(opts, 'label') ?? []),
+    tenantHeader: opt<string>(opts, 'receive.tenant-header'),
+    defaultTenant: opt<string>(opts, 'receive.default-tenant-id'),
+    tenantLabelName: opt<string>(opts, 'receive.tenant-label-name'),
+    maxRequestBytes: opt<number>(opts, 'receive.max-request-bytes'),
+    walFsync: Boolean(opt(opts, 'tsdb.wal-fsync')),
+    blockDuration: opt<number>(opts, 'tsdb.block-duration'),
+    logger: log.child({ component: 'receive' }),
+    registry,
+  });
+  receiver.addHttpHandler(
+    createQueryApiHandler({
+      queryable: receiver.queryable(),
+      receiver,
+      logger: log.child({ component: 'query' }),
+      lookbackDelta: opt<number>(opts, 'query.lookback-delta'),
+      queryTimeout: opt<number>(opts, 'query.timeout'),
+      maxSamples: opt<number>(opts, 'query.max-samples'),
+    }),
+  );
+  let demo: { stop(): Promise<void> } | null = null;
+  stopOnSignals(log, async () => {
+    await demo?.stop();
+    await receiver.stop();
+  });
+  await receiver.start();
+  const http = receiver.httpAddress();
+  log.info({ ui: `http://${http}/`, api: `http://${http}/api/v1/query`, remote_write: `http://${receiver.remoteWriteAddress()}/api/v1/receive` }, 'strata all is up');
+  if (opt<boolean>(opts, 'demo')) {
+    demo = startDemoWriter({ url: `http://${receiver.remoteWriteAddress()}/api/v1/receive`, intervalMs: opt<number>(opts, 'demo.interval') });
+    log.info({}, 'demo writer started: multi-cluster traffic is being remote-written');
+  }
+  process.stdout.write(`\nStrata is running.\n  Query API:     http://${http}/api/v1/query?query=up\n  Remote write:  http://${receiver.remoteWriteAddress()}/api/v1/receive\n  Metrics:       http://${http}/metrics\n\n`);
+}

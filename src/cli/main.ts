@@ -1,0 +1,165 @@
+// The `strata` command line: one binary, a subcommand per component, flags named as in Thanos.
+import { Command, Option } from 'commander';
+import { VERSION, REVISION } from '../version.ts';
+import { address, bytes, collect, duration, labelFlag, positiveInt } from './flags.ts';
+
+const program = new Command();
+program
+  .name('strata')
+  .description(
+    'Strata: a Thanos-compatible, horizontally scalable long-term metrics system.\n' +
+      'Prometheus remote-writes to `strata receive`; blocks go to object storage; `strata query` answers PromQL.',
+  )
+  .version(`strata ${VERSION} (revision ${REVISION})`, '--version')
+  .showHelpAfterError('(add --help for usage)')
+  .enablePositionalOptions();
+
+function logFlags(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--log.level <level>', 'log filtering level').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .addOption(new Option('--log.format <format>', 'log format: JSON lines or logfmt').choices(['json', 'logfmt']).default('logfmt'));
+}
+
+function objstoreFlags(cmd: Command, defaultHelp: string): Command {
+  return cmd
+    .option('--objstore.config-file <path>', `path to a Thanos objstore YAML file (type: FILESYSTEM|S3, config: …); ${defaultHelp}`)
+    .option('--objstore.config <yaml>', 'the same objstore YAML given inline (alternative to --objstore.config-file); $(ENV) references are expanded');
+}
+
+function tsdbFlags(cmd: Command): Command {
+  return cmd
+    .option('--tsdb.block-duration <duration>', 'length of the blocks cut from the head, aligned to multiples of it (use small values like 30s only for tests)', duration, 7_200_000)
+    .option('--tsdb.retention <duration>', 'how long blocks stay on local disk after upload (0 keeps them until uploaded only)', duration, 6 * 3_600_000)
+    .option('--tsdb.wal-fsync', 'fdatasync the WAL (group commit) before acknowledging a write: survives power loss, not only process crashes', false)
+    .option('--receive.tenant-header <name>', 'HTTP header that selects the tenant of a remote write', 'THANOS-TENANT')
+    .option('--receive.default-tenant-id <id>', 'tenant used when the request has no tenant header', 'default-tenant')
+    .option('--receive.tenant-label-name <name>', 'external label that carries the tenant on every series', 'tenant_id')
+    .option('--receive.max-request-bytes <size>', 'largest accepted remote-write body after decompression (413 above)', bytes, 32 * 1024 * 1024);
+}
+
+function queryFlags(cmd: Command): Command {
+  return cmd
+    .option('--query.lookback-delta <duration>', 'how far back PromQL looks for the latest sample of a series', duration, 300_000)
+    .option('--query.timeout <duration>', 'maximum time a query may run', duration, 120_000)
+    .option('--query.max-samples <n>', 'maximum number of samples a query may load into memory at once', positiveInt, 50_000_000);
+}
+
+logFlags(
+  tsdbFlags(
+    queryFlags(
+      objstoreFlags(
+        program
+          .command('all')
+          .description('run every component in one process: receiver, querier + HTTP API, store and compactor over a local bucket (what `npm start` runs)')
+          .option('--data-dir <path>', 'directory for WAL, head, local blocks and the default filesystem bucket', './data')
+          .option('--http-address <host:port>', 'HTTP API, UI, /metrics and remote-write read endpoints', address, '127.0.0.1:10902')
+          .option('--grpc-address <host:port>', 'StoreAPI gRPC listen address', address, '127.0.0.1:10901')
+          .option('--remote-write.address <host:port>', 'address for Prometheus remote_write (POST /api/v1/receive)', address, '127.0.0.1:19291')
+          .option('--label <k="v">', 'external label added to every series (repeatable), e.g. --label \'replica="a"\'', labelFlag, [])
+          .option('--demo', 'also run a built-in writer that remote-writes multi-cluster demo traffic through the HTTP endpoint', false)
+          .option('--demo.interval <duration>', 'how often the demo writer sends one sample per series', duration, 5_000),
+        'default: a filesystem bucket in <data-dir>/bucket',
+      ),
+    ),
+  ),
+).action(async (opts: Record<string, unknown>) => {
+  const { runAll } = await import('./all.ts');
+  await runAll(opts);
+});
+
+logFlags(
+  tsdbFlags(
+    objstoreFlags(
+      program
+        .command('receive')
+        .description('accept Prometheus remote_write, keep a WAL and an in-memory head per tenant, cut 2h blocks and upload them to the bucket')
+        .option('--tsdb.path <path>', 'directory for the per-tenant WAL, head and local blocks', './data')
+        .option('--remote-write.address <host:port>', 'address for Prometheus remote_write (POST /api/v1/receive); use 0.0.0.0:19291 in deployments', address, '127.0.0.1:19291')
+        .option('--http-address <host:port>', 'HTTP address for /metrics, health, and the series/labels read API', address, '127.0.0.1:10902')
+        .option('--grpc-address <host:port>', 'StoreAPI gRPC listen address', address, '127.0.0.1:10901')
+        .option('--label <k="v">', 'external label added to every series (repeatable), e.g. --label \'replica="a"\'', labelFlag, [])
+        .option('--receive.hashrings-file <path>', 'hashring configuration (JSON) for distributing series across receivers')
+        .option('--receive.replication-factor <n>', 'how many receivers each series is written to', positiveInt, 1)
+        .option('--receive.local-endpoint <host:port>', 'this receiver\'s endpoint as named in the hashring'),
+      'without it, blocks stay on local disk (nothing is uploaded)',
+    ),
+  ),
+).action(async (opts: Record<string, unknown>) => {
+  const { runReceive } = await import('./receive.ts');
+  await runReceive(opts);
+});
+
+logFlags(
+  objstoreFlags(
+    program
+      .command('store')
+      .description('store gateway: serve the blocks in the bucket over the StoreAPI, reading index and chunks by range with caches')
+      .option('--data-dir <path>', 'local cache directory for index headers', './data/store')
+      .option('--http-address <host:port>', 'HTTP address for /metrics and health', address, '127.0.0.1:10902')
+      .option('--grpc-address <host:port>', 'StoreAPI gRPC listen address', address, '127.0.0.1:10901')
+      .option('--sync-block-duration <duration>', 'how often to sync block metas from the bucket', duration, 180_000)
+      .option('--index-cache-size <size>', 'size of the in-memory LRU cache for postings and series', bytes, 250 * 1024 * 1024)
+      .option('--min-time <time>', 'serve only blocks newer than this (RFC3339 or relative duration like -2w)')
+      .option('--max-time <time>', 'serve only blocks older than this (RFC3339 or relative duration like -1d)'),
+    'required',
+  ),
+).action(async () => notYet('store', 'the store gateway', 6));
+
+logFlags(
+  queryFlags(
+    program
+      .command('query')
+      .description('querier: fan out to StoreAPI endpoints, deduplicate replicas, evaluate PromQL, serve the Prometheus HTTP API and UI')
+      .option('--http-address <host:port>', 'HTTP API and UI', address, '127.0.0.1:10902')
+      .option('--grpc-address <host:port>', 'StoreAPI gRPC listen address', address, '127.0.0.1:10901')
+      .option('--endpoint <host:port>', 'StoreAPI endpoint to query (repeatable); dnssrv+_grpc._tcp.<svc> for DNS SRV discovery', collect, [])
+      .option('--endpoint.sd-files <path>', 'file SD files with endpoints (repeatable; reloaded on change)', collect, [])
+      .option('--query.replica-label <name>', 'label to deduplicate replicas on (repeatable)', collect, [])
+      .option('--query.partial-response', 'answer with the data that is available (and a warning) when some endpoints fail', true)
+      .option('--no-query.partial-response', 'fail the query when an endpoint fails')
+      .option('--query.auto-downsampling', 'pick a downsampled resolution automatically from the query step', false),
+  ),
+).action(async () => notYet('query', 'the distributed querier', 6));
+
+logFlags(
+  objstoreFlags(
+    program
+      .command('compact')
+      .description('compactor: merge blocks into larger ones, deduplicate overlaps, downsample, apply retention, delete marked blocks')
+      .option('--data-dir <path>', 'scratch directory for compaction', './data/compact')
+      .option('--http-address <host:port>', 'HTTP address for /metrics and health', address, '127.0.0.1:10902')
+      .option('--wait', 'keep running and compact every --wait-interval instead of exiting after one pass', false)
+      .option('--wait-interval <duration>', 'interval between passes with --wait', duration, 300_000)
+      .option('--consistency-delay <duration>', 'minimum age of fresh blocks before they are touched', duration, 1_800_000)
+      .option('--delete-delay <duration>', 'time between marking a block for deletion and deleting it', duration, 172_800_000)
+      .option('--retention.resolution-raw <duration>', 'retention of raw data (0 = forever)', duration, 0)
+      .option('--retention.resolution-5m <duration>', 'retention of 5m-downsampled data (0 = forever)', duration, 0)
+      .option('--retention.resolution-1h <duration>', 'retention of 1h-downsampled data (0 = forever)', duration, 0)
+      .option('--deduplication.replica-label <name>', 'label whose replicas are merged during vertical compaction (repeatable)', collect, [])
+      .addOption(new Option('--deduplication.func <func>', 'deduplication algorithm for replicas').choices(['penalty', 'chain']).default('penalty'))
+      .option('--downsampling.disable', 'do not downsample', false),
+    'required',
+  ),
+).action(async () => notYet('compact', 'the compactor', 7));
+
+const tools = program.command('tools').description('tools for operators: bucket inspection, load generation');
+tools
+  .command('bench')
+  .description('remote-write load generator: sends synthetic series to a receiver and reports samples/s')
+  .option('--url <url>', 'remote-write URL', 'http://127.0.0.1:19291/api/v1/receive')
+  .option('--series <n>', 'active series', positiveInt, 100_000)
+  .option('--samples-per-request <n>', 'samples in each request', positiveInt, 2000)
+  .option('--duration <duration>', 'how long to send', duration, 30_000)
+  .option('--concurrency <n>', 'requests in flight', positiveInt, 4)
+  .option('--tenant <id>', 'tenant header value')
+  .action(async (opts: Record<string, unknown>) => {
+    const { runBenchTool } = await import('./tools-bench.ts');
+    await runBenchTool(opts);
+  });
+
+function notYet(cmd: string, what: string, issue: number): never {
+  process.stderr.write(`strata ${cmd}: ${what} is not available in this version yet (tracked in issue #${issue}). Use \`strata all\` for a single-process setup.\n`);
+  process.exit(2);
+}
+
+await program.parseAsync(process.argv);
