@@ -101,17 +101,24 @@ export interface DurationContext {
 }
 
 /**
- * Evaluates a duration expression to milliseconds. Literals hold ms; arithmetic happens in float
- * seconds like Prometheus' `promql/durations.go` and the result is rounded to whole ms.
+ * Evaluates a duration expression to milliseconds like Prometheus' engine (`promql/durations.go`
+ * calculateDuration): arithmetic in float seconds, then NaN/Inf, sign and range checks, then
+ * `time.Duration(seconds*1000) * time.Millisecond` (truncation toward zero). Errors carry the
+ * `start:end` byte range of the expression as Prometheus' do.
  */
-export function evalDurationExpr(e: DurationExpr, ctx: DurationContext): number {
-  return secondsToMs(evalSeconds(e, ctx));
+export function evalDurationExpr(e: DurationExpr, ctx: DurationContext, allowNegative = true): number {
+  const sec = evalSeconds(e, ctx);
+  const where = `${e.pos.start}:${e.pos.end}`;
+  if (!Number.isFinite(sec)) throw new DurationError(`${where}: duration is NaN or infinite`);
+  if (sec <= 0 && !allowNegative) throw new DurationError(`${where}: duration must be greater than 0`);
+  if (sec > 9223372036.854775807 || sec < -9223372036.854775808) throw new DurationError(`${where}: duration is out of range`);
+  return Math.trunc(sec * 1000);
 }
 
 function evalSeconds(e: DurationExpr, ctx: DurationContext): number {
   switch (e.type) {
     case 'DurationLiteral':
-      return e.ms / 1000;
+      return e.seconds ?? e.ms / 1000;
     case 'DurationUnary': {
       const v = evalSeconds(e.expr, ctx);
       return e.op === '-' ? -v : v;
@@ -145,10 +152,10 @@ function evalSeconds(e: DurationExpr, ctx: DurationContext): number {
         case '*':
           return l * r;
         case '/':
-          if (r === 0) throw new DurationError('division by zero');
+          if (r === 0) throw new DurationError(`${e.pos.start}:${e.pos.end}: division by zero`);
           return l / r;
         case '%':
-          if (r === 0) throw new DurationError('modulo by zero');
+          if (r === 0) throw new DurationError(`${e.pos.start}:${e.pos.end}: modulo by zero`);
           return l % r;
         case '^':
           return Math.pow(l, r);

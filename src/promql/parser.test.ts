@@ -264,6 +264,26 @@ test('duration expressions evaluate with step() and range()', () => {
   assert.equal(exprToString(e), 'foo[max_of(step() * 2, 1m) + 30s] offset (1h - range())');
 });
 
+test('duration expression evaluation errors follow promql/durations.go', () => {
+  const rangeOf = (q: string): DurationExpr => {
+    const e = parseExpr(q, { experimental: true });
+    if (e.type !== 'MatrixSelector' || !e.rangeExpr) throw new Error('no range expr');
+    return e.rangeExpr;
+  };
+  const ctx = { stepMs: 0, rangeMs: 0 };
+  assert.throws(() => evalDurationExpr(rangeOf('foo[step()]'), ctx, false), /^DurationError: 4:10: duration must be greater than 0$/);
+  assert.throws(() => evalDurationExpr(rangeOf('foo[1m / (step() - step())]'), ctx, false), /division by zero/);
+  assert.equal(evalDurationExpr(rangeOf('foo[1.5 * 1001ms]'), ctx, false), 1501); // 1.5015s truncated to ms
+  assert.equal(evalDurationExpr(rangeOf('foo[-(-2^3)]'), ctx, false), 8000);
+  assert.equal(evalDurationExpr(rangeOf('foo[10s % 3]'), ctx, false), 1000);
+});
+
+test('deeply nested input is a ParseError, not a crash', () => {
+  assert.equal(exprToString(parseExpr('('.repeat(200) + '1' + ')'.repeat(200))).length, 401);
+  const deep = '('.repeat(100_000) + '1' + ')'.repeat(100_000);
+  assert.throws(() => parseExpr(deep), ParseError);
+});
+
 test('parseDuration / formatDuration follow model.ParseDuration and Duration.String', () => {
   assert.equal(parseDuration('1h30m'), 5_400_000);
   assert.equal(parseDuration('1d'), 86_400_000);

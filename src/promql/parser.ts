@@ -229,14 +229,6 @@ function goRound(v: number): number {
   return v < 0 ? -Math.round(-v) : Math.round(v);
 }
 
-function posOf(e: Expr): PosRange {
-  return e.pos;
-}
-
-function durPos(d: DurationExpr): PosRange {
-  return d.pos;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Number and string literal helpers (Go strconv semantics).
 
@@ -685,7 +677,6 @@ class Parser {
     return this.withCtx('aggregation', '', () => {
       let grouping: string[] = [];
       let without = false;
-      let hasMod = false;
       let body: { args: Expr[]; end: number };
       let end: number;
       const t = this.peek();
@@ -693,7 +684,6 @@ class Parser {
         this.consume();
         without = t.typ === T.WITHOUT;
         grouping = this.parseGroupingLabels().labels;
-        hasMod = true;
         if (this.peek().typ !== T.LEFT_PAREN) this.unexpected();
         body = this.parseCallBody();
         end = body.end;
@@ -707,12 +697,10 @@ class Parser {
           const g = this.parseGroupingLabels();
           grouping = g.labels;
           end = g.end;
-          hasMod = true;
         }
       } else {
         this.unexpected();
       }
-      void hasMod;
       const op = AGG_OP.get(opTok.typ);
       if (op === undefined) this.unexpected();
       const pos = { start: opTok.pos, end };
@@ -759,8 +747,7 @@ class Parser {
           this.unexpected('grouping opts', 'label');
         }
         if (name === '' || !isValidUTF8Name(name)) {
-          const pr = t.typ === T.STRING ? this.itemRange(t) : this.itemRange(t);
-          this.fail(pr, `invalid label name for grouping: ${goQuoteString(name)}`);
+          this.fail(this.itemRange(t), `invalid label name for grouping: ${goQuoteString(name)}`);
         }
         labels.push(name);
         const n = this.peek();
@@ -1368,6 +1355,11 @@ function run<R>(p: Parser, f: () => R): R {
     return f();
   } catch (e) {
     if (e instanceof Abort) throw e.err;
+    // Pathologically deep nesting exhausts the JS stack (Go's yacc parser has a heap stack);
+    // report it as a parse error rather than crashing the caller.
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      throw new ParseError({ start: 0, end: p.lex.bytes.length }, 'expression nested too deeply', p.input, p.lex.bytes);
+    }
     throw e;
   }
 }
@@ -1393,5 +1385,3 @@ export function parseNumber(s: string): number {
   if (typeof v === 'string') throw new Error(v);
   return v;
 }
-
-export { posOf, durPos };
