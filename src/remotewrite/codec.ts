@@ -396,6 +396,12 @@ class Reader {
   }
 }
 
+/** Prefixes a DecodeError's message with the path of the enclosing element (error path only: the hot path builds no strings). */
+function within(e: unknown, path: string): unknown {
+  if (e instanceof DecodeError) e.message = `${path}: ${e.message}`;
+  return e;
+}
+
 function wrongWireType(where: string, field: string, wt: number, want: string, at: number): DecodeError {
   return new DecodeError(`${where}.${field}: wrong wire type ${WIRE_TYPE_NAMES[wt]} (want ${want}) at offset ${at}`);
 }
@@ -450,16 +456,22 @@ export function decodeWriteRequest(buf: Uint8Array): DecodedWriteRequest {
     if (field === 0) throw new DecodeError(`invalid field number 0 in WriteRequest at offset ${tagAt}`);
     if (field === 1) {
       if (wt !== WT_LEN) throw wrongWireType('WriteRequest', 'timeseries', wt, 'length-delimited', tagAt);
-      const where = `WriteRequest.timeseries[${series.length}]`;
-      const e = r.lenEnd(end, where);
-      series.push(decodeTimeSeries(r, e, sink, where));
-      r.pos = e;
+      try {
+        const e = r.lenEnd(end, 'WriteRequest');
+        series.push(decodeTimeSeries(r, e, sink));
+        r.pos = e;
+      } catch (err) {
+        throw within(err, `WriteRequest.timeseries[${series.length}]`);
+      }
     } else if (field === 3) {
       if (wt !== WT_LEN) throw wrongWireType('WriteRequest', 'metadata', wt, 'length-delimited', tagAt);
-      const where = `WriteRequest.metadata[${metadata.length}]`;
-      const e = r.lenEnd(end, where);
-      metadata.push(decodeMetadata(r, e, where));
-      r.pos = e;
+      try {
+        const e = r.lenEnd(end, 'WriteRequest');
+        metadata.push(decodeMetadata(r, e, 'MetricMetadata'));
+        r.pos = e;
+      } catch (err) {
+        throw within(err, `WriteRequest.metadata[${metadata.length}]`);
+      }
     } else {
       r.skip(wt, field, end, 'WriteRequest');
     }
@@ -467,7 +479,8 @@ export function decodeWriteRequest(buf: Uint8Array): DecodedWriteRequest {
   return { series, ts: sink.ts, vs: sink.vs, sampleCount: sink.n, metadata };
 }
 
-function decodeTimeSeries(r: Reader, end: number, sink: SampleSink, where: string): DecodedSeries {
+function decodeTimeSeries(r: Reader, end: number, sink: SampleSink): DecodedSeries {
+  const where = 'TimeSeries';
   const labels: string[] = [];
   const s: DecodedSeries = { labels, sampleOffset: sink.n, sampleCount: 0, exemplars: [], histograms: [] };
   const buf = r.buf;
@@ -479,9 +492,13 @@ function decodeTimeSeries(r: Reader, end: number, sink: SampleSink, where: strin
     switch (field) {
       case 1: {
         if (wt !== WT_LEN) throw wrongWireType(where, 'labels', wt, 'length-delimited', tagAt);
-        const e = r.lenEnd(end, where);
-        decodeLabel(r, e, labels, `${where}.labels[${labels.length >> 1}]`);
-        r.pos = e;
+        try {
+          const e = r.lenEnd(end, where);
+          decodeLabel(r, e, labels);
+          r.pos = e;
+        } catch (err) {
+          throw within(err, `labels[${labels.length >> 1}]`);
+        }
         break;
       }
       case 2: {
@@ -493,24 +510,34 @@ function decodeTimeSeries(r: Reader, end: number, sink: SampleSink, where: strin
         const e = r.pos + n;
         if (e > end) throw new DecodeError(`length ${n} at offset ${tagAt + 1} runs past the end of ${where} (${end - r.pos} bytes left)`);
         if (sink.n === sink.ts.length) sink.grow();
-        decodeSample(r, e, sink, where);
+        try {
+          decodeSample(r, e, sink);
+        } catch (err) {
+          throw within(err, `samples[${sink.n - s.sampleOffset}]`);
+        }
         r.pos = e;
         break;
       }
       case 3: {
         if (wt !== WT_LEN) throw wrongWireType(where, 'exemplars', wt, 'length-delimited', tagAt);
-        const w = `${where}.exemplars[${s.exemplars.length}]`;
-        const e = r.lenEnd(end, w);
-        s.exemplars.push(decodeExemplar(r, e, w));
-        r.pos = e;
+        try {
+          const e = r.lenEnd(end, where);
+          s.exemplars.push(decodeExemplar(r, e, 'Exemplar'));
+          r.pos = e;
+        } catch (err) {
+          throw within(err, `exemplars[${s.exemplars.length}]`);
+        }
         break;
       }
       case 4: {
         if (wt !== WT_LEN) throw wrongWireType(where, 'histograms', wt, 'length-delimited', tagAt);
-        const w = `${where}.histograms[${s.histograms.length}]`;
-        const e = r.lenEnd(end, w);
-        s.histograms.push(decodeHistogram(r, e, w));
-        r.pos = e;
+        try {
+          const e = r.lenEnd(end, where);
+          s.histograms.push(decodeHistogram(r, e, 'Histogram'));
+          r.pos = e;
+        } catch (err) {
+          throw within(err, `histograms[${s.histograms.length}]`);
+        }
         break;
       }
       case 0:
@@ -523,7 +550,8 @@ function decodeTimeSeries(r: Reader, end: number, sink: SampleSink, where: strin
   return s;
 }
 
-function decodeLabel(r: Reader, end: number, out: string[], where: string): void {
+function decodeLabel(r: Reader, end: number, out: string[]): void {
+  const where = 'Label';
   let name = '';
   let value = '';
   const buf = r.buf;
@@ -535,7 +563,7 @@ function decodeLabel(r: Reader, end: number, out: string[], where: string): void
     if (field === 1 || field === 2) {
       if (wt !== WT_LEN) throw wrongWireType(where, field === 1 ? 'name' : 'value', wt, 'length-delimited', tagAt);
       const e = r.lenEnd(end, where);
-      const s = decodeString(buf, r.pos, e, field === 1 ? `${where}.name` : `${where}.value`);
+      const s = decodeString(buf, r.pos, e, field === 1 ? 'Label.name' : 'Label.value');
       if (field === 1) name = s;
       else value = s;
       r.pos = e;
@@ -548,7 +576,7 @@ function decodeLabel(r: Reader, end: number, out: string[], where: string): void
   out.push(name, value);
 }
 
-function decodeSample(r: Reader, end: number, sink: SampleSink, where: string): void {
+function decodeSample(r: Reader, end: number, sink: SampleSink): void {
   const buf = r.buf;
   const i = sink.n;
   const vb = sink.vb;
@@ -560,7 +588,7 @@ function decodeSample(r: Reader, end: number, sink: SampleSink, where: string): 
     const tag = buf[p]!;
     if (tag === 0x09) {
       // value: fixed64 little-endian; copy bytes verbatim (keeps NaN payloads).
-      if (p + 9 > end) throw new DecodeError(`truncated fixed64 in ${where}.samples value at offset ${p}`);
+      if (p + 9 > end) throw new DecodeError(`truncated fixed64 in Sample.value at offset ${p}`);
       if (LITTLE_ENDIAN) {
         vb[o] = buf[p + 1]!;
         vb[o + 1] = buf[p + 2]!;
@@ -577,15 +605,15 @@ function decodeSample(r: Reader, end: number, sink: SampleSink, where: string): 
       r.pos = p + 9;
     } else if (tag === 0x10) {
       r.pos = p + 1;
-      t = r.int64(end, `${where}.samples.timestamp`);
+      t = r.int64(end, 'Sample.timestamp');
     } else {
-      const tg = r.uint32(end, `${where}.samples`);
+      const tg = r.uint32(end, 'Sample');
       const field = tg >>> 3;
       const wt = tg & 7;
-      if (field === 1) throw wrongWireType(`${where}.samples`, 'value', wt, 'fixed64', p);
-      if (field === 2) throw wrongWireType(`${where}.samples`, 'timestamp', wt, 'varint', p);
-      if (field === 0) throw new DecodeError(`invalid field number 0 in ${where}.samples at offset ${p}`);
-      r.skip(wt, field, end, `${where}.samples`);
+      if (field === 1) throw wrongWireType('Sample', 'value', wt, 'fixed64', p);
+      if (field === 2) throw wrongWireType('Sample', 'timestamp', wt, 'varint', p);
+      if (field === 0) throw new DecodeError(`invalid field number 0 in Sample at offset ${p}`);
+      r.skip(wt, field, end, 'Sample');
     }
   }
   if (!haveV) {
@@ -605,9 +633,13 @@ function decodeExemplar(r: Reader, end: number, where: string): WireExemplar {
     switch (field) {
       case 1: {
         if (wt !== WT_LEN) throw wrongWireType(where, 'labels', wt, 'length-delimited', tagAt);
-        const e = r.lenEnd(end, where);
-        decodeLabel(r, e, ex.labels, `${where}.labels[${ex.labels.length >> 1}]`);
-        r.pos = e;
+        try {
+          const e = r.lenEnd(end, where);
+          decodeLabel(r, e, ex.labels);
+          r.pos = e;
+        } catch (err) {
+          throw within(err, `labels[${ex.labels.length >> 1}]`);
+        }
         break;
       }
       case 2:
@@ -652,8 +684,9 @@ function decodeSpan(r: Reader, end: number, where: string): BucketSpan {
 /** Repeated sint64: packed (wire type 2) or one varint. */
 function readSint64s(r: Reader, wt: number, end: number, out: number[], where: string, name: string, tagAt: number): void {
   if (wt === WT_LEN) {
-    const e = r.lenEnd(end, `${where}.${name}`);
-    while (r.pos < e) out.push(r.sint64(e, `${where}.${name}`));
+    const w = `${where}.${name}`;
+    const e = r.lenEnd(end, w);
+    while (r.pos < e) out.push(r.sint64(e, w));
   } else if (wt === WT_VARINT) {
     out.push(r.sint64(end, `${where}.${name}`));
   } else {
@@ -753,10 +786,13 @@ function decodeHistogram(r: Reader, end: number, where: string): WireHistogram {
         const name = field === 8 ? 'negative_spans' : 'positive_spans';
         if (wt !== WT_LEN) throw wrongWireType(where, name, wt, 'length-delimited', tagAt);
         const list = field === 8 ? h.negativeSpans : h.positiveSpans;
-        const w = `${where}.${name}[${list.length}]`;
-        const e = r.lenEnd(end, w);
-        list.push(decodeSpan(r, e, w));
-        r.pos = e;
+        try {
+          const e = r.lenEnd(end, where);
+          list.push(decodeSpan(r, e, 'BucketSpan'));
+          r.pos = e;
+        } catch (err) {
+          throw within(err, `${name}[${list.length}]`);
+        }
         break;
       }
       case 9:

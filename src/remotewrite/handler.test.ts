@@ -316,7 +316,7 @@ test('400 for malformed bodies: bad protobuf, bad snappy, framed snappy, other C
   const badProto = new Uint8Array(snappy.compressSync(Buffer.from([0x0a, 0x05, 0x0a])));
   let r = await post(badProto);
   assert.equal(r.status, 400);
-  assert.match(r.body, /failed to decode the write request: length 5 at offset 1 runs past the end/);
+  assert.match(r.body, /failed to decode the write request: WriteRequest\.timeseries\[0\]: length 5 at offset 1 runs past the end/);
 
   r = await post(Uint8Array.from([0x05, 0xff, 0xff, 0xff]));
   assert.equal(r.status, 400);
