@@ -59,12 +59,16 @@ test('appender: out_of_order, duplicate, out_of_bounds, idempotent resend', asyn
   expectAppendError(() => app.append(ref, ls, 1500, 3), 'out_of_order', 'up{job="a"}', '1500', '2000');
   expectAppendError(() => app.append(ref, ls, 2000, 3), 'duplicate', 'up{job="a"}', '2000');
   assert.equal(app.append(ref, ls, 2000, 2), ref); // identical: accepted silently
+  // Also when other series' samples come in between.
+  app.append(0, L({ __name__: 'other' }), 5, 5);
+  expectAppendError(() => app.append(0, ls, 1999, 3), 'out_of_order', '1999', '2000');
+  expectAppendError(() => app.append(0, ls, 2000, 7), 'duplicate', '2000');
   // Not visible before commit.
   assert.equal(h.numSeries(), 0);
   assert.deepEqual(await selectAll(h.querier(-Infinity, Infinity), [Matcher.eq('job', 'a')]), []);
   await app.commit();
-  assert.equal(h.numSeries(), 1);
-  assert.equal(h.stats().numSamples, 2);
+  assert.equal(h.numSeries(), 2);
+  assert.equal(h.stats().numSamples, 3);
 
   app = h.appender();
   expectAppendError(() => app.append(0, ls, 1999, 1), 'out_of_order', 'up{job="a"}', '1999', '2000');
@@ -75,7 +79,7 @@ test('appender: out_of_order, duplicate, out_of_bounds, idempotent resend', asyn
   app.append(0, L({ __name__: 'x' }), 10_000, 1);
   await app.commit();
   h.setMinValidTime(-Infinity);
-  assert.equal(h.stats().numSamples, 3);
+  assert.equal(h.stats().numSamples, 4);
   const res = await selectAll(h.querier(-Infinity, Infinity), [Matcher.eq('__name__', 'up')]);
   assert.deepEqual(res[0]!.samples, [
     [1000, 1],

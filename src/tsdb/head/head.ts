@@ -6,8 +6,8 @@
 // only then applies the samples and makes new series visible in the postings index.
 //
 // Concurrency: several appenders may be between append() and commit() at the same time (requests
-// in flight). append() checks a sample against the series' committed newest sample (and against
-// the appender's own previous sample of the same series when they are consecutive). commit()
+// in flight). append() checks a sample against the newest sample this appender buffered for the
+// series, else against the series' committed newest sample. commit()
 // re-checks at apply time: a sample that became out of order or a conflicting duplicate because
 // another appender committed newer data in between is dropped and counted in
 // `droppedOnCommit` — it is already in the WAL, and WAL replay drops it the same way, so the head
@@ -109,10 +109,14 @@ function sameBits(a: number, b: number): boolean {
   return u32[HI] === h && u32[LO] === l;
 }
 
-/** FNV-1a over name 0xFF value 0xFF … (UTF-16 code units), folded to 30 bits (a V8 small integer). */
+/**
+ * Lookup hash of a label set: FNV-1a over the label values (UTF-16 code units) and the label count,
+ * folded to 30 bits (a V8 small integer, so the Map key needs no allocation). Names are skipped
+ * for speed — sets differing only in names collide and are told apart by the equality check.
+ */
 function hashFlat(flat: readonly string[]): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < flat.length; i++) {
+  let h = Math.imul(0x811c9dc5 ^ flat.length, 16777619);
+  for (let i = 1; i < flat.length; i += 2) {
     const s = flat[i]!;
     for (let j = 0; j < s.length; j++) h = Math.imul(h ^ s.charCodeAt(j), 16777619);
     h = Math.imul(h ^ 0xff, 16777619);
@@ -377,6 +381,12 @@ export class Head implements Queryable {
       if (s !== undefined && s.state === SeriesState.Visible) out.push(s);
     }
     return out;
+  }
+
+  /** True when the head holds a series with this ref (e.g. WAL checkpoint keepSeries). */
+  hasSeries(ref: number): boolean {
+    const s = this.byRef.get(ref);
+    return s !== undefined && s.state !== DELETED;
   }
 
   /** @internal */
@@ -680,6 +690,8 @@ function metricFamily(name: string, type: string): string {
 
 // ------------------------------------------------------------------------------------------------
 
+let appenderIds = 0;
+
 class HeadAppender implements Appender {
   private readonly head: Head;
   private buf: SampleBuffers | null;
@@ -690,13 +702,14 @@ class HeadAppender implements Appender {
   private exemplars: RefExemplar[] | null = null;
   private exemplarSeries: MemSeries[] | null = null;
   private done = false;
-  private lastSeries: MemSeries | null = null;
-  private lastT = 0;
-  private lastV = 0;
+  /** Marks the series this appender buffered samples for (MemSeries.markOwner). */
+  private readonly id: number;
 
   constructor(head: Head) {
     this.head = head;
     this.buf = head.acquireBuffers();
+    appenderIds = appenderIds >= 0x3fffffff ? 1 : appenderIds + 1;
+    this.id = appenderIds;
   }
 
   private resolve(ref: number, labels: Labels): MemSeries {
@@ -721,7 +734,7 @@ class HeadAppender implements Appender {
   append(ref: number, labels: Labels, t: number, v: number): number {
     if (this.done) throw new Error('appender already committed or rolled back');
     const head = this.head;
-    const s = this.lastSeries !== null && ref === this.lastSeries.ref && ref > 0 ? this.lastSeries : this.resolve(ref, labels);
+    const s = this.resolve(ref, labels);
     if (t < head.minValidTime) {
       throw new AppendError(
         'out_of_bounds',
@@ -729,10 +742,13 @@ class HeadAppender implements Appender {
       );
     }
     let isDup = false;
-    if (s === this.lastSeries) {
-      if (t <= this.lastT) {
-        if (t < this.lastT) throw outOfOrder(s, t, this.lastT);
-        if (!sameBits(v, this.lastV)) throw duplicate(s, t);
+    const b = this.buf!;
+    if (s.markOwner === this.id) {
+      // This appender already holds a newer sample for the series than the committed ones.
+      const lt = b.ts[s.markIdx]!;
+      if (t <= lt) {
+        if (t < lt) throw outOfOrder(s, t, lt);
+        if (!sameBits(v, b.vs[s.markIdx]!)) throw duplicate(s, t);
         isDup = true;
       }
     } else {
@@ -744,7 +760,6 @@ class HeadAppender implements Appender {
       }
     }
     if (isDup) return s.ref; // identical resend: accepted, not stored again
-    const b = this.buf!;
     const i = this.n;
     if (i === b.refs.length) b.grow();
     b.refs[i] = s.ref;
@@ -753,9 +768,8 @@ class HeadAppender implements Appender {
     else b.vs[i] = v;
     b.series[i] = s;
     this.n = i + 1;
-    this.lastSeries = s;
-    this.lastT = t;
-    this.lastV = v;
+    s.markOwner = this.id;
+    s.markIdx = i;
     return s.ref;
   }
 
@@ -834,8 +848,9 @@ class HeadAppender implements Appender {
     this.trackedSet = null;
     this.exemplars = null;
     this.exemplarSeries = null;
-    this.lastSeries = null;
     if (this.buf !== null) {
+      const series = this.buf.series;
+      for (let i = 0; i < this.n; i++) if (series[i]!.markOwner === this.id) series[i]!.markOwner = 0;
       head.releaseBuffers(this.buf);
       this.buf = null;
     }

@@ -47,6 +47,9 @@ export class MemSeries {
   state: number = SeriesState.New;
   /** Uncommitted appenders that reference this series while it is not visible. */
   pending = 0;
+  /** Id of the appender that last buffered a sample for this series, and that sample's index. */
+  markOwner = 0;
+  markIdx = 0;
 
   constructor(
     readonly ref: number,
