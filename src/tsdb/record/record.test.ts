@@ -208,4 +208,6 @@ test('encoders reject refs that are not safe non-negative integers', () => {
   assert.throws(() => encodeSeries([{ ref: -1, labels: Labels.EMPTY }]), RangeError);
   assert.throws(() => encodeSeries([{ ref: 2 ** 53, labels: Labels.EMPTY }]), RangeError);
   assert.throws(() => encodeSamples([1.5], [0], [0], 1), RangeError);
+  assert.throws(() => encodeSamples([0, -1], [0, 0], [0, 0], 2), RangeError);
+  assert.throws(() => encodeSamples([1], [0.5], [0], 1), RangeError);
 });

@@ -95,6 +95,10 @@ function checkRef(ref: number): void {
   if (!Number.isSafeInteger(ref) || ref < 0) throw new RangeError(`invalid series ref ${ref}`);
 }
 
+function checkTs(t: number): void {
+  if (!Number.isSafeInteger(t)) throw new RangeError(`invalid timestamp ${t}`);
+}
+
 function putByte(b: number): void {
   ensure(1);
   sbuf[slen++] = b;
@@ -348,6 +352,7 @@ export function encodeSamples(refs: ArrayLike<number>, ts: ArrayLike<number>, vs
   const r0 = refs[0]!;
   const t0 = ts[0]!;
   checkRef(r0);
+  checkTs(t0);
   putBE64u(r0);
   putBE64i(t0);
   const buf = sbuf;
@@ -358,7 +363,7 @@ export function encodeSamples(refs: ArrayLike<number>, ts: ArrayLike<number>, vs
     const dr = r - r0;
     const dt = ts[i]! - t0;
     const v = vs[i]!;
-    if ((dr | 0) === dr && dr >= -0x3fffffff && dr <= 0x3fffffff) {
+    if ((dr | 0) === dr && dr >= -0x3fffffff && dr <= 0x3fffffff && r >= 0) {
       let z = ((dr << 1) ^ (dr >> 31)) >>> 0;
       while (z >= 0x80) {
         buf[p++] = (z & 0x7f) | 0x80;
@@ -450,10 +455,12 @@ export function encodeExemplars(ex: readonly RefExemplar[]): Uint8Array {
   const r0 = ex[0]!.ref;
   const t0 = ex[0]!.t;
   checkRef(r0);
+  checkTs(t0);
   putBE64u(r0);
   putBE64i(t0);
   for (const e of ex) {
     checkRef(e.ref);
+    checkTs(e.t);
     putVarint(e.ref - r0);
     putVarint(e.t - t0);
     putF64(e.v);

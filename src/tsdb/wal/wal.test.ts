@@ -505,3 +505,20 @@ test('checkpoint refuses corrupt input and leaves no temporary directory; replay
     assert.ok(!(await readdir(dir)).some((n) => n.startsWith('checkpoint.')));
   });
 });
+
+test('open() never starts a segment that the newest checkpoint already covers', async () => {
+  await withDir(async (dir) => {
+    const w = await WAL.open({ dir });
+    await w.log([seriesRec([1])]);
+    await w.nextSegment();
+    await checkpoint(dir, 0, 0, () => true, 0);
+    await w.close();
+    await rm(join(dir, '00000000'));
+    await rm(join(dir, '00000001'));
+    const w2 = await WAL.open({ dir });
+    assert.deepEqual(await w2.segments(), { first: 1, last: 1 });
+    await w2.log([seriesRec([2])]);
+    await w2.close();
+    assert.deepEqual((await decodeAll(dir)).series, [1, 2]);
+  });
+});

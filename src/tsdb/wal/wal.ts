@@ -22,6 +22,7 @@ import {
   REC_LAST,
   REC_MIDDLE,
   ScanBuffers,
+  listCheckpoints,
   listSegments,
   scanSegment,
   segmentName,
@@ -126,6 +127,9 @@ export class WAL {
         opts.onCorruption?.(info);
       }
     }
+    // Never start below a checkpoint: replay skips segments the newest checkpoint covers.
+    const cps = await listCheckpoints(opts.dir);
+    if (cps.length > 0) next = Math.max(next, cps[cps.length - 1]!.index + 1);
     w.createSegment(next);
     if (w.fsync) await syncDir(w.dir);
     w.dirDirty = false;
