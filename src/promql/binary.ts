@@ -100,10 +100,28 @@ export function goLabelsString(l: Labels): string {
   return `{${parts.join(', ')}}`;
 }
 
-function resultMetric(lhs: Labels, rhs: Labels, op: BinaryOp, m: VectorMatching, cache: Map<string, Labels>): Labels {
-  const key = lhs.key + '\x00' + rhs.key;
-  const hit = cache.get(key);
-  if (hit) return hit;
+/** Per-node scratch state reused across steps: signature-ordinal tables with generation stamps. */
+export class BinopState {
+  present = new Int32Array(0);
+  rightIdx = new Int32Array(0);
+  matched = new Int32Array(0);
+  matchedMany: (Set<string> | undefined)[] = [];
+  stamp = 0;
+  readonly metricCache = new Map<number, Labels>();
+
+  reset(numSigs: number): void {
+    if (this.present.length < numSigs) {
+      this.present = new Int32Array(numSigs);
+      this.rightIdx = new Int32Array(numSigs);
+      this.matched = new Int32Array(numSigs);
+      this.stamp = 0;
+    }
+    this.stamp++;
+    this.matchedMany.length = 0;
+  }
+}
+
+function resultMetric(lhs: Labels, rhs: Labels, op: BinaryOp, m: VectorMatching): Labels {
   const b = new LabelsBuilder(lhs);
   if (changesMetricSchema(op)) b.del('__name__', '__type__', '__unit__');
   if (m.card === 'one-to-one') {
@@ -119,19 +137,19 @@ function resultMetric(lhs: Labels, rhs: Labels, op: BinaryOp, m: VectorMatching,
     if (v !== '') b.set(ln, v);
     else b.del(ln);
   }
-  const ret = b.labels();
-  cache.set(key, ret);
-  return ret;
+  return b.labels();
 }
 
-export function vectorAnd(lhs: ESample[], rhs: ESample[], lsig: string[], rsig: string[], out: ESample[]): ESample[] {
+export function vectorAnd(lhs: ESample[], rhs: ESample[], lsig: number[], rsig: number[], out: ESample[], st: BinopState): ESample[] {
   if (lhs.length === 0 || rhs.length === 0) return out;
-  const present = new Set(rsig);
-  for (let i = 0; i < lhs.length; i++) if (present.has(lsig[i]!)) out.push(lhs[i]!);
+  const p = st.present;
+  const stamp = st.stamp;
+  for (let j = 0; j < rhs.length; j++) p[rsig[j]!] = stamp;
+  for (let i = 0; i < lhs.length; i++) if (p[lsig[i]!] === stamp) out.push(lhs[i]!);
   return out;
 }
 
-export function vectorOr(lhs: ESample[], rhs: ESample[], lsig: string[], rsig: string[], out: ESample[]): ESample[] {
+export function vectorOr(lhs: ESample[], rhs: ESample[], lsig: number[], rsig: number[], out: ESample[], st: BinopState): ESample[] {
   if (lhs.length === 0) {
     for (const s of rhs) out.push(s);
     return out;
@@ -140,29 +158,32 @@ export function vectorOr(lhs: ESample[], rhs: ESample[], lsig: string[], rsig: s
     for (const s of lhs) out.push(s);
     return out;
   }
-  const present = new Set<string>();
+  const p = st.present;
+  const stamp = st.stamp;
   for (let i = 0; i < lhs.length; i++) {
-    present.add(lsig[i]!);
+    p[lsig[i]!] = stamp;
     out.push(lhs[i]!);
   }
-  for (let j = 0; j < rhs.length; j++) if (!present.has(rsig[j]!)) out.push(rhs[j]!);
+  for (let j = 0; j < rhs.length; j++) if (p[rsig[j]!] !== stamp) out.push(rhs[j]!);
   return out;
 }
 
-export function vectorUnless(lhs: ESample[], rhs: ESample[], lsig: string[], rsig: string[], out: ESample[]): ESample[] {
+export function vectorUnless(lhs: ESample[], rhs: ESample[], lsig: number[], rsig: number[], out: ESample[], st: BinopState): ESample[] {
   if (lhs.length === 0 || rhs.length === 0) {
     for (const s of lhs) out.push(s);
     return out;
   }
-  const present = new Set(rsig);
-  for (let i = 0; i < lhs.length; i++) if (!present.has(lsig[i]!)) out.push(lhs[i]!);
+  const p = st.present;
+  const stamp = st.stamp;
+  for (let j = 0; j < rhs.length; j++) p[rsig[j]!] = stamp;
+  for (let i = 0; i < lhs.length; i++) if (p[lsig[i]!] !== stamp) out.push(lhs[i]!);
   return out;
 }
 
 /** VectorBinop for arithmetic/comparison between two instant vectors. */
 export function vectorBinop(
   op: BinaryOp, lhs: ESample[], rhs: ESample[], m: VectorMatching, returnBool: boolean,
-  lsig: string[], rsig: string[], ts: number, out: ESample[], cache: Map<string, Labels>,
+  lsig: number[], rsig: number[], ts: number, out: ESample[], st: BinopState,
 ): ESample[] {
   const fillR = m.fillRight;
   const fillL = m.fillLeft;
@@ -172,12 +193,14 @@ export function vectorBinop(
     [lhs, rhs] = [rhs, lhs];
     [lsig, rsig] = [rsig, lsig];
   }
-  const rightSigs = new Map<string, ESample>();
+  const stamp = st.stamp;
+  const present = st.present;
+  const rightIdx = st.rightIdx;
   for (let i = 0; i < rhs.length; i++) {
     const rs = rhs[i]!;
     const sig = rsig[i]!;
-    const dup = rightSigs.get(sig);
-    if (dup) {
+    if (present[sig] === stamp) {
+      const dup = rhs[rightIdx[sig]!]!;
       const matched = matchLabels(rs.metric, m.on, m.matchingLabels);
       let d1 = goLabelsString(rs.metric);
       let d2 = goLabelsString(dup.metric);
@@ -186,28 +209,33 @@ export function vectorBinop(
         `found duplicate series for the match group ${goLabelsString(matched)} on the ${oneToMany ? 'left' : 'right'} hand-side of the operation: [${d1}, ${d2}];many-to-many matching not allowed: matching labels must be unique on one side`,
       );
     }
-    rightSigs.set(sig, rs);
+    present[sig] = stamp;
+    rightIdx[sig] = i;
   }
-  const matchedOne = new Set<string>();
-  const matchedMany = new Map<string, Set<string>>();
+  const matched = st.matched;
   const r = { v: 0, keep: false };
-  const doOp = (ls: ESample, rs: ESample, sig: string): void => {
+  const cache = st.metricCache;
+  const doOp = (ls: ESample, rs: ESample, sig: number): void => {
     let fl = ls.v;
     let fr = rs.v;
     if (oneToMany) [fl, fr] = [fr, fl];
     elemBinop(op, fl, fr, r);
     let v = r.v;
     if (returnBool) v = r.keep ? 1 : 0;
-    const metric = resultMetric(ls.metric, rs.metric, op, m, cache);
+    let metric: Labels | undefined;
+    const cacheable = ls.si !== undefined && rs.si !== undefined;
+    const key = cacheable ? ls.si! * 4294967296 + rs.si! : 0;
+    if (cacheable) metric = cache.get(key);
+    if (!metric) {
+      metric = resultMetric(ls.metric, rs.metric, op, m);
+      if (cacheable) cache.set(key, metric);
+    }
     if (m.card === 'one-to-one') {
-      if (matchedOne.has(sig)) throw new BinopError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
-      matchedOne.add(sig);
+      if (matched[sig] === stamp) throw new BinopError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+      matched[sig] = stamp;
     } else {
-      let set = matchedMany.get(sig);
-      if (!set) {
-        set = new Set();
-        matchedMany.set(sig, set);
-      }
+      let set = st.matchedMany[sig];
+      if (!set) st.matchedMany[sig] = set = new Set();
       const k = metric.key;
       if (set.has(k)) throw new BinopError('multiple matches for labels: grouping labels must ensure unique matches');
       set.add(k);
@@ -218,8 +246,9 @@ export function vectorBinop(
   for (let i = 0; i < lhs.length; i++) {
     const ls = lhs[i]!;
     const sig = lsig[i]!;
-    let rs = rightSigs.get(sig);
-    if (!rs) {
+    let rs: ESample;
+    if (present[sig] === stamp) rs = rhs[rightIdx[sig]!]!;
+    else {
       if (fillR === undefined) continue;
       rs = { metric: matchLabels(ls.metric, m.on, m.matchingLabels), t: ts, v: fillR, dropName: false };
     }
@@ -229,7 +258,7 @@ export function vectorBinop(
     for (let i = 0; i < rhs.length; i++) {
       const rs = rhs[i]!;
       const sig = rsig[i]!;
-      if (m.card === 'one-to-one' ? matchedOne.has(sig) : (matchedMany.get(sig)?.size ?? 0) > 0) continue;
+      if (m.card === 'one-to-one' ? matched[sig] === stamp : (st.matchedMany[sig]?.size ?? 0) > 0) continue;
       const ls: ESample = { metric: matchLabels(rs.metric, m.on, m.matchingLabels), t: ts, v: fillL, dropName: false };
       doOp(ls, rs, sig);
     }

@@ -36,7 +36,11 @@ import { dropMetadata, newSeries, pushPoint, type ESample, type ESeries, type Ra
 import { aggregate, aggregateK, countValues, type AggEnv } from './aggregations.ts';
 import {
   BinopError,
+  BinopState,
+  changesMetricSchema,
+  elemBinop,
   goLabelsString,
+  isComparison,
   scalarBinop,
   signatureFn,
   vectorAnd,
@@ -46,7 +50,7 @@ import {
   vectorUnless,
 } from './binary.ts';
 import { FunctionError, RANGE_FUNCTIONS, type RangeCallCtx } from './functions/range.ts';
-import { INSTANT_FUNCTIONS, type InstantCtx } from './functions/instant.ts';
+import { INSTANT_FUNCTIONS, SIMPLE_FUNCTIONS, goMaxF, goMinF, type InstantCtx } from './functions/instant.ts';
 import { bucketFraction, bucketQuantile, type Bucket } from './functions/math.ts';
 
 export interface EngineOptions {
@@ -682,23 +686,38 @@ class Evaluator {
    */
   rangeEval(
     exprs: (Expr | null)[],
-    fn: (vectors: ESample[][], ts: number, out: ESample[], sigs: string[][] | null) => void,
+    fn: (vectors: ESample[][], ts: number, out: ESample[], sigs: number[][] | null, numSigs: number) => void,
     sigFn: ((l: Labels) => string) | null = null,
   ): ESeries[] {
+    const originalSamples = this.currentSamples;
     const matrixes: ESeries[][] = exprs.map((e) => (e === null || exprType(e) === 'string' ? [] : this.evalMatrix(e)));
     const numSteps = this.numSteps();
     const vectors: ESample[][] = matrixes.map(() => []);
     const cursors = matrixes.map((m) => new Int32Array(m.length));
-    let seriesSigs: string[][] | null = null;
-    let stepSigs: string[][] | null = null;
+    let seriesSigs: Int32Array[] | null = null;
+    let stepSigs: number[][] | null = null;
+    let numSigs = 0;
     if (sigFn) {
-      seriesSigs = matrixes.map((m) => m.map((s) => sigFn(s.metric)));
+      // Signature ordinals computed once per series (Prometheus EvalSeriesHelper.sigOrdinal).
+      const ord = new Map<string, number>();
+      seriesSigs = matrixes.map((m) => {
+        const a = new Int32Array(m.length);
+        for (let i = 0; i < m.length; i++) {
+          const k = sigFn(m[i]!.metric);
+          let o = ord.get(k);
+          if (o === undefined) ord.set(k, (o = ord.size));
+          a[i] = o;
+        }
+        return a;
+      });
+      numSigs = ord.size;
       stepSigs = matrixes.map(() => []);
     }
     const out: ESample[] = [];
     const result = new Map<string, { s: ESeries; lastTs: number }>();
     const order: ESeries[] = [];
-    const base = this.currentSamples;
+    let tempSamples = this.currentSamples;
+    let totalOut = 0;
     for (let ts = this.start; ts <= this.end; ts += this.interval) {
       this.check();
       for (let i = 0; i < matrixes.length; i++) {
@@ -711,17 +730,20 @@ class Evaluator {
           const s = m[si]!;
           const c = cur[si]!;
           if (c < s.n && s.ts[c] === ts) {
-            vec.push({ metric: s.metric, t: ts, v: s.vs[c]!, dropName: s.dropName });
+            vec.push({ metric: s.metric, t: ts, v: s.vs[c]!, dropName: s.dropName, si });
             if (stepSigs) stepSigs[i]!.push(seriesSigs![i]![si]!);
             cur[si] = c + 1;
           }
         }
       }
       out.length = 0;
-      fn(vectors, ts, out, stepSigs);
-      this.currentSamples = base;
+      fn(vectors, ts, out, stepSigs, numSigs);
+      this.currentSamples = tempSamples;
       this.addSamples(out.length);
+      tempSamples += out.length;
+      totalOut += out.length;
       if (this.start === this.end) {
+        this.currentSamples = originalSamples + out.length;
         const seen = new Set<string>();
         const mat: ESeries[] = [];
         for (const s of out) {
@@ -748,7 +770,90 @@ class Evaluator {
         pushPoint(r.s, ts, s.v);
       }
     }
+    this.currentSamples = originalSamples + totalOut;
     return order;
+  }
+
+  /** Vector/scalar binary operation evaluated series by series (labels are unchanged, so no merging). */
+  private vectorScalarSeries(vecE: Expr, scalE: Expr, swap: boolean, op: BinaryExpr['op'], returnBool: boolean): ESeries[] {
+    const original = this.currentSamples;
+    let vec: ESeries[];
+    let sc: Float64Array;
+    if (swap) {
+      sc = this.scalarParams(scalE);
+      vec = this.evalMatrix(vecE);
+    } else {
+      vec = this.evalMatrix(vecE);
+      sc = this.scalarParams(scalE);
+    }
+    const cmp = isComparison(op);
+    const schema = changesMetricSchema(op);
+    const r = { v: 0, keep: false };
+    const out: ESeries[] = [];
+    let total = 0;
+    for (const s of vec) {
+      this.check();
+      const res = newSeries(s.metric, s.n, s.dropName || schema || returnBool);
+      const ts = s.ts;
+      const vs = s.vs;
+      for (let i = 0; i < s.n; i++) {
+        const t = ts[i]!;
+        const x = sc[Math.round((t - this.start) / this.interval)]!;
+        let lf = vs[i]!;
+        let rf = x;
+        if (swap) {
+          lf = x;
+          rf = vs[i]!;
+        }
+        elemBinop(op, lf, rf, r);
+        let v = r.v;
+        let keep = r.keep;
+        if (cmp && swap) v = rf;
+        if (returnBool) {
+          v = keep ? 1 : 0;
+          keep = true;
+        }
+        if (keep) {
+          res.ts[res.n] = t;
+          res.vs[res.n] = v;
+          res.n++;
+        }
+      }
+      if (res.n > 0) {
+        out.push(res);
+        total += res.n;
+      }
+    }
+    this.currentSamples = original;
+    this.addSamples(total);
+    return out;
+  }
+
+  /** Instant-vector function applied point by point (labels unchanged apart from delayed name drop). */
+  private mapSeries(arg: Expr, f: (x: number, step: number) => number, drop?: Uint8Array): ESeries[] {
+    const original = this.currentSamples;
+    const vec = this.evalMatrix(arg);
+    let total = 0;
+    const out: ESeries[] = [];
+    for (const s of vec) {
+      const vs = s.vs;
+      const ts = s.ts;
+      let j = 0;
+      for (let i = 0; i < s.n; i++) {
+        const step = Math.round((ts[i]! - this.start) / this.interval);
+        if (drop && drop[step]) continue;
+        ts[j] = ts[i]!;
+        vs[j] = f(vs[i]!, step);
+        j++;
+      }
+      s.n = j;
+      s.dropName = true;
+      total += j;
+      if (j > 0) out.push(s);
+    }
+    this.currentSamples = original;
+    this.addSamples(total);
+    return out;
   }
 
   // ---- selectors ----
@@ -899,18 +1004,19 @@ class Evaluator {
     if (lt === 'vector' && rt === 'vector') {
       const m = e.matching ?? { card: op === 'and' || op === 'or' || op === 'unless' ? 'many-to-many' : 'one-to-one', matchingLabels: [], on: false, include: [] };
       const sig = signatureFn(m);
-      const cache = new Map<string, Labels>();
+      const bs = new BinopState();
       return this.rangeEval(
         [e.lhs, e.rhs],
-        (v, ts, out, sigs) => {
+        (v, ts, out, sigs, numSigs) => {
           const [l, r] = [v[0]!, v[1]!];
           const [ls, rs] = [sigs![0]!, sigs![1]!];
+          bs.reset(numSigs);
           try {
             switch (op) {
-              case 'and': vectorAnd(l, r, ls, rs, out); break;
-              case 'or': vectorOr(l, r, ls, rs, out); break;
-              case 'unless': vectorUnless(l, r, ls, rs, out); break;
-              default: vectorBinop(op, l, r, m, e.returnBool, ls, rs, ts, out, cache);
+              case 'and': vectorAnd(l, r, ls, rs, out, bs); break;
+              case 'or': vectorOr(l, r, ls, rs, out, bs); break;
+              case 'unless': vectorUnless(l, r, ls, rs, out, bs); break;
+              default: vectorBinop(op, l, r, m, e.returnBool, ls, rs, ts, out, bs);
             }
           } catch (err) {
             if (err instanceof BinopError) this.fail(err.message);
@@ -920,14 +1026,8 @@ class Evaluator {
         sig,
       );
     }
-    if (lt === 'vector' && rt === 'scalar') {
-      return this.rangeEval([e.lhs, e.rhs], (v, _ts, out) => {
-        vectorScalarBinop(op, v[0]!, v[1]![0]!.v, false, e.returnBool, out);
-      });
-    }
-    return this.rangeEval([e.lhs, e.rhs], (v, _ts, out) => {
-      vectorScalarBinop(op, v[1]!, v[0]![0]!.v, true, e.returnBool, out);
-    });
+    if (lt === 'vector' && rt === 'scalar') return this.vectorScalarSeries(e.lhs, e.rhs, false, op, e.returnBool);
+    return this.vectorScalarSeries(e.rhs, e.lhs, true, op, e.returnBool);
   }
 
   // ---- aggregations ----
@@ -1027,6 +1127,25 @@ class Evaluator {
     const name = e.func.name;
     if (name === 'histogram_quantile' || name === 'histogram_fraction') return this.evalHistogramFn(e);
     if (name === 'histogram_quantiles') return this.evalHistogramQuantiles(e);
+    const simple = SIMPLE_FUNCTIONS[name];
+    if (simple) return this.mapSeries(e.args[0]!, simple);
+    if (name === 'clamp' || name === 'clamp_min' || name === 'clamp_max' || name === 'round') {
+      const ps: Float64Array[] = [];
+      for (let i = 1; i < e.args.length; i++) ps.push(this.scalarParams(e.args[i]!));
+      if (name === 'round') {
+        const p = ps[0];
+        return this.mapSeries(e.args[0]!, (x, step) => {
+          const inv = 1 / (p ? p[step]! : 1);
+          return Math.floor(x * inv + 0.5) / inv;
+        });
+      }
+      const lo = name === 'clamp' || name === 'clamp_min' ? ps[0]! : null;
+      const hi = name === 'clamp' ? ps[1]! : name === 'clamp_max' ? ps[0]! : null;
+      const steps = this.numSteps();
+      const drop = new Uint8Array(steps);
+      for (let k = 0; k < steps; k++) if ((hi ? hi[k]! : Infinity) < (lo ? lo[k]! : -Infinity)) drop[k] = 1;
+      return this.mapSeries(e.args[0]!, (x, step) => goMaxF(lo ? lo[step]! : -Infinity, goMinF(hi ? hi[step]! : Infinity, x)), drop);
+    }
     const fn = INSTANT_FUNCTIONS[name];
     if (!fn) {
       if (name.startsWith('histogram_')) {

@@ -9,6 +9,8 @@ export interface ESample {
   v: number;
   /** Delayed __name__ removal (Prometheus DropName). */
   dropName: boolean;
+  /** Ordinal of the source series within its argument matrix (set when gathered by rangeEval). */
+  si?: number;
 }
 
 /** A series of step-aligned points (output of range evaluation): parallel typed arrays, `n` used. */

@@ -6,6 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parser as lezerParser } from '@prometheus-io/lezer-promql';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ParseError, parseExpr, parseMetricSelector, parseNumber } from './parser.ts';
 import type { ParseOptions } from './parser.ts';
 import { exprToString, formatExpr, prettyExpr } from './printer.ts';
@@ -410,6 +414,65 @@ test('Prometheus prettier_test.go: Pretty() output (format_query)', () => {
   }
   assert.ok(PRETTY_CASES.length >= 60);
   assert.deepEqual(fails, []);
+});
+
+// Differential test against a real peer: Debian's promtool (Prometheus 2.42) reports parse errors
+// of recording rules with the parser's exact message. The token set is restricted to syntax whose
+// lexing and messages did not change between 2.42 and 3.x (no durations/brackets/offset/@, no quoted
+// label names, no number-format changes, no `</` `>/` trim operators, no start()/end() functions).
+test('promtool 2.42 agrees on random classic-syntax queries (errors and acceptance)', { skip: !existsSync('/usr/bin/promtool') }, () => {
+  const tokens = ['sum', 'rate', 'foo', 'bar', 'abs', 'vector', 'time', 'topk', 'count_values', 'quantile', 'histogram_quantile', 'label_replace',
+    '{', '}', '(', ')', '1', ',', '=', '=~', '!=', '!~', '+', '-', '*', '/', '^', '%', '==', '>', '<=',
+    'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', ':', 'and', 'or', 'unless', 'atan2',
+    'job', 'a', 'Inf', 'NaN', 'x:y', '#c\n', '\n'];
+  const queries = fc
+    .sample(
+      fc.oneof(
+        fc.array(fc.constantFrom(...tokens), { minLength: 1, maxLength: 12 }).map((a) => a.join(' ')),
+        fc.array(fc.constantFrom(...tokens), { minLength: 1, maxLength: 12 }).map((a) => a.join('')),
+      ),
+      { seed: 42, numRuns: 2500 },
+    )
+    .filter((q) => q.trim() !== '' && !q.includes('>/') && !q.includes('</'));
+  const dir = mkdtempSync(join(tmpdir(), 'strata-promql-'));
+  try {
+    let y = 'groups:\n- name: g\n  rules:\n';
+    queries.forEach((q, i) => {
+      y += `  - record: r${i}\n    expr: ${JSON.stringify(q)}\n`;
+    });
+    const file = join(dir, 'rules.yml');
+    writeFileSync(file, y);
+    let out: string;
+    try {
+      out = execFileSync('/usr/bin/promtool', ['check', 'rules', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      const x = e as { stdout?: string; stderr?: string };
+      out = `${x.stdout ?? ''}${x.stderr ?? ''}`;
+    }
+    const theirs = new Map<number, string>();
+    for (const line of out.split('\n')) {
+      const m = /rule (\d+), "r\d+": could not parse expression: (.*)$/.exec(line);
+      if (m) theirs.set(Number(m[1]) - 1, m[2] ?? '');
+    }
+    assert.ok(theirs.size > 1000, 'promtool reported too few errors; output format changed?');
+    const mism: string[] = [];
+    let accepted = 0;
+    queries.forEach((q, i) => {
+      let ours = 'OK';
+      try {
+        parseExpr(q);
+        accepted++;
+      } catch (e) {
+        ours = e instanceof ParseError ? e.message : `CRASH ${String(e)}`;
+      }
+      const t = theirs.get(i) ?? 'OK';
+      if (t !== ours) mism.push(`${JSON.stringify(q)}: ours ${ours} | promtool ${t}`);
+    });
+    assert.ok(accepted > 200, `only ${accepted} accepted`);
+    assert.deepEqual(mism, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('fast-check: arbitrary input only ever throws ParseError', () => {

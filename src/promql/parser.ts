@@ -638,6 +638,20 @@ class Parser {
     }
   }
 
+  startsExpr(t: T): boolean {
+    switch (t) {
+      case T.NUMBER:
+      case T.DURATION:
+      case T.STRING:
+      case T.LEFT_PAREN:
+      case T.LEFT_BRACE:
+      case T.ADD:
+      case T.SUB:
+        return true;
+    }
+    return METRIC_IDENT.has(t) || isAggregator(t);
+  }
+
   // ---- calls and aggregations ----
 
   /** function_call_body: `(` [args] `)`. Returns args and the closing paren end. */
@@ -653,7 +667,9 @@ class Parser {
       const t = this.peek();
       if (t.typ === T.COMMA) {
         this.consume();
-        if (this.peek().typ === T.RIGHT_PAREN) this.fail(this.itemRange(t), 'trailing commas not allowed in function call args');
+        // `function_call_args COMMA` is a complete production in the grammar: any token that
+        // cannot start an expression reduces it and reports the trailing comma first.
+        if (!this.startsExpr(this.peek().typ)) this.fail(this.itemRange(t), 'trailing commas not allowed in function call args');
         continue;
       }
       if (t.typ === T.RIGHT_PAREN) {

@@ -71,6 +71,36 @@ function cmpLabels(a: Labels, b: Labels): number {
   return Labels.compare(a, b);
 }
 
+/** Point-wise float functions (simpleFloatFunc): output keeps labels, marks the name for dropping. */
+export const SIMPLE_FUNCTIONS: Record<string, (x: number) => number> = {
+  abs: Math.abs,
+  ceil: Math.ceil,
+  floor: Math.floor,
+  exp: Math.exp,
+  sqrt: Math.sqrt,
+  ln: Math.log,
+  log2: Math.log2,
+  log10: Math.log10,
+  sin: Math.sin,
+  cos: Math.cos,
+  tan: Math.tan,
+  asin: Math.asin,
+  acos: Math.acos,
+  atan: Math.atan,
+  sinh: Math.sinh,
+  cosh: Math.cosh,
+  tanh: Math.tanh,
+  asinh: Math.asinh,
+  acosh: Math.acosh,
+  atanh: Math.atanh,
+  rad: (x) => (x * Math.PI) / 180,
+  deg: (x) => (x * 180) / Math.PI,
+  sgn: (x) => (x < 0 ? -1 : x > 0 ? 1 : x),
+};
+
+export const goMaxF = (a: number, b: number): number => goMax(a, b);
+export const goMinF = (a: number, b: number): number => goMin(a, b);
+
 export const INSTANT_FUNCTIONS: Record<string, InstantFn> = {
   abs: simple(Math.abs),
   ceil: simple(Math.ceil),
