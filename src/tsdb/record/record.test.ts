@@ -15,6 +15,7 @@ import {
   encodeSamples,
   encodeSeries,
   encodeTombstones,
+  filterHistogramRecord,
   recordType,
   RecordDecodeError,
 } from './record.ts';
@@ -210,4 +211,31 @@ test('encoders reject refs that are not safe non-negative integers', () => {
   assert.throws(() => encodeSamples([1.5], [0], [0], 1), RangeError);
   assert.throws(() => encodeSamples([0, -1], [0, 0], [0, 0], 2), RangeError);
   assert.throws(() => encodeSamples([1], [0.5], [0], 1), RangeError);
+});
+
+test('histogram records (types 7–10) are filtered by mint entry by entry, bytes copied verbatim', () => {
+  const z8 = '0000000000000000';
+  // Type 7 (integer histograms), record.go Encoder.HistogramSamples V1 layout:
+  // header: 07 | BE64 base ref 10 | BE64 base t 1000 (0x3e8)
+  const header = '07' + '000000000000000a' + '00000000000003e8';
+  // entry 1: dref 0, dt 0 | hint 00 | schema varint 0 | zero threshold f64 | zero count 01 | count 03 |
+  //          sum 1.0 | 1 positive span (offset varint 0, length 2) | 0 negative spans |
+  //          2 positive buckets (varint 1, 1 → 02 02) | 0 negative buckets
+  const e1 = '00' + '00' + '00' + '00' + z8 + '01' + '03' + '3ff0000000000000' + '01' + '00' + '02' + '00' + '02' + '0202' + '00';
+  // entry 2: dref 1 (02), dt 100 (zig-zag 200 = c8 01) | hint 00 | schema −53 (zig-zag 105 = 69) |
+  //          threshold | zero count 0 | count 0 | sum | no spans | no buckets |
+  //          custom-bucket schema ⇒ 2 custom values (f64 each)
+  const e2 = '02' + 'c801' + '00' + '69' + z8 + '00' + '00' + z8 + '00' + '00' + '00' + '00' + '02' + '3ff0000000000000' + '4000000000000000';
+  const rec = Buffer.from(header + e1 + e2, 'hex');
+  assert.equal(filterHistogramRecord(rec, 0), rec);
+  assert.equal(hex(filterHistogramRecord(rec, 1050)!), header + e2);
+  assert.equal(filterHistogramRecord(rec, 2000), null);
+  assert.equal(hex(filterHistogramRecord(rec, 0, (r) => r === 10)!), header + e1);
+  // Type 8 (float histograms): counts and buckets are f64.
+  const fh = '08' + '0000000000000001' + '0000000000000064';
+  const f1 = '00' + '00' + '00' + '02' + z8 + z8 + '4000000000000000' + z8 + '00' + '00' + '01' + '3ff0000000000000' + '00';
+  const f2 = '02' + '02' + '00' + '02' + z8 + z8 + z8 + z8 + '00' + '00' + '00' + '00';
+  const frec = Buffer.from(fh + f1 + f2, 'hex');
+  assert.equal(hex(filterHistogramRecord(frec, 101)!), fh + f2);
+  assert.throws(() => filterHistogramRecord(frec.subarray(0, frec.length - 3), 0), RecordDecodeError);
 });

@@ -560,3 +560,97 @@ export function decodeTombstones(rec: Uint8Array): RefTombstone[] {
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Native histogram records (types 7–10, Prometheus record.go V1 layout). This codebase does not
+// interpret histograms, but a checkpoint must carry them forward: entries are walked (to find their
+// extent) and copied verbatim.
+
+export const HistogramRecordType = {
+  HistogramSamples: 7,
+  FloatHistogramSamples: 8,
+  CustomBucketsHistogramSamples: 9,
+  CustomBucketsFloatHistogramSamples: 10,
+} as const;
+
+const CUSTOM_BUCKETS_SCHEMA = -53;
+
+function skipSpans(d: Dec): void {
+  const n = d.uvarint();
+  for (let i = 0; i < n; i++) {
+    d.varint();
+    d.uvarint();
+  }
+}
+
+/** Skips one encoded histogram (DecodeHistogram / DecodeFloatHistogram in record.go). */
+function skipHistogram(d: Dec, float: boolean): void {
+  d.byte(); // counter reset hint
+  const schema = d.varint();
+  d.need(8);
+  d.off += 8; // zero threshold
+  if (float) {
+    d.need(24);
+    d.off += 24; // zero count, count, sum
+  } else {
+    d.uvarint(); // zero count
+    d.uvarint(); // count
+    d.need(8);
+    d.off += 8; // sum
+  }
+  skipSpans(d); // positive spans
+  skipSpans(d); // negative spans
+  for (let k = 0; k < 2; k++) {
+    const n = d.uvarint(); // positive, then negative buckets
+    if (float) {
+      d.need(8 * n);
+      d.off += 8 * n;
+    } else {
+      for (let i = 0; i < n; i++) d.varint();
+    }
+  }
+  if (schema === CUSTOM_BUCKETS_SCHEMA) {
+    const n = d.uvarint();
+    d.need(8 * n);
+    d.off += 8 * n;
+  }
+}
+
+/**
+ * Keeps the entries of a histogram record (types 7–10) with t >= mint and, if given, whose series
+ * passes keep. Returns the record itself when nothing is dropped, null when everything is, otherwise
+ * a new record with the same base ref/time header and the kept entries' bytes.
+ */
+export function filterHistogramRecord(rec: Uint8Array, mint: number, keep?: (ref: number) => boolean): Uint8Array | null {
+  const typ = recordType(rec);
+  if (typ < 7 || typ > 10) throw new RecordDecodeError(`not a histogram record: type ${typ}`);
+  const float = typ === 8 || typ === 10;
+  const d = new Dec(rec, 1);
+  if (d.left === 0) return null;
+  const r0 = d.be64u();
+  const t0 = d.be64i();
+  const kept: [number, number][] = [];
+  let keptBytes = 0;
+  let total = 0;
+  while (d.left > 0) {
+    const s = d.off;
+    const ref = r0 + d.varint();
+    const t = t0 + d.varint();
+    skipHistogram(d, float);
+    total++;
+    if (t >= mint && (!keep || keep(ref))) {
+      kept.push([s, d.off]);
+      keptBytes += d.off - s;
+    }
+  }
+  if (kept.length === total) return rec;
+  if (kept.length === 0) return null;
+  const out = new Uint8Array(17 + keptBytes);
+  out.set(rec.subarray(0, 17), 0);
+  let p = 17;
+  for (const [s, e] of kept) {
+    out.set(rec.subarray(s, e), p);
+    p += e - s;
+  }
+  return out;
+}

@@ -18,6 +18,7 @@ import {
   encodeSeries,
   encodeSamples,
   encodeTombstones,
+  filterHistogramRecord,
   recordType,
   type RefMetadata,
 } from '../record/record.ts';
@@ -66,8 +67,8 @@ export async function replayWAL(
  *
  *  As in Prometheus, the newest existing checkpoint is folded in (segments below it are ignored),
  *  tombstones are kept when their interval ends at or after mint, only the latest metadata per series
- *  is kept (written last), and record types this codebase does not interpret (histograms, …) are
- *  dropped. Older checkpoints are removed afterwards. Throws (leaving the WAL untouched) when the
+ *  is kept (written last), native histogram records (types 7–10) are kept by mint, and other record
+ *  types are dropped. Older checkpoints are removed afterwards. Throws (leaving the WAL untouched) when the
  *  input is corrupt: a checkpoint must never silently lose series. */
 export async function checkpoint(dir: string, first: number, last: number, keepSeries: (ref: number) => boolean, mint: number): Promise<void> {
   await removeTempCheckpoints(dir);
@@ -152,7 +153,16 @@ export async function checkpoint(dir: string, first: number, last: number, keepS
           for (const m of decodeMetadata(rec)) if (keepSeries(m.ref)) latestMeta.set(m.ref, m);
           break;
         }
+        case 7: // native histogram records (int, float, custom-bucket variants): kept by mint
+        case 8:
+        case 9:
+        case 10: {
+          const kept = filterHistogramRecord(rec, mint);
+          if (kept) push(kept);
+          break;
+        }
         default:
+          // Unknown record types (e.g. from a newer Prometheus) are dropped, as Prometheus does.
           break;
       }
     };
