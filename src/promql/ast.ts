@@ -96,7 +96,10 @@ export interface UnaryExpr {
 export type BinaryOp =
   | '+' | '-' | '*' | '/' | '%' | '^' | 'atan2'
   | '==' | '!=' | '>' | '<' | '>=' | '<='
-  | 'and' | 'or' | 'unless';
+  | 'and' | 'or' | 'unless'
+  // Native-histogram bucket trimming (Prometheus 3.x `</` keeps observations below, `>/` above the
+  // scalar rhs); comparison precedence, not comparison operators (no `bool`). Additive.
+  | '</' | '>/';
 
 /** Vector matching of a binary expression (Prometheus VectorMatching). */
 export interface VectorMatching {

@@ -371,6 +371,9 @@ test('precedence and associativity', () => {
   assert.equal(shape('a atan2 b * c'), '((a atan2 b) * c)');
   assert.equal(shape('a + b offset 5m'), '(a + b offset 5m)');
   assert.equal(shape('- - 1'), '1');
+  // Histogram trim operators (`</`, `>/`) bind like comparisons.
+  assert.equal(shape('a </ 2 * 3 > b'), '((a </ (2 * 3)) > b)');
+  assert.throws(() => parseExpr('a >/ bool 1'), /bool modifier can only be used on comparison operators/);
 });
 
 test('parseMetricSelector (match[] parameters)', () => {

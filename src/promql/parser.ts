@@ -166,6 +166,8 @@ const BINOP: ReadonlyMap<T, BinaryOp> = new Map<T, BinaryOp>([
   [T.LAND, 'and'],
   [T.LOR, 'or'],
   [T.LUNLESS, 'unless'],
+  [T.TRIM_UPPER, '</'],
+  [T.TRIM_LOWER, '>/'],
 ]);
 
 const AGG_OP: ReadonlyMap<T, AggregateOp> = new Map<T, AggregateOp>([
@@ -554,7 +556,6 @@ class Parser {
       const op = this.peek();
       const prec = BIN_PREC.get(op.typ);
       if (prec === undefined || prec < minPrec) break;
-      if (op.typ === T.TRIM_UPPER || op.typ === T.TRIM_LOWER) this.unexpected();
       this.consume();
       const mods = this.parseBinModifiers();
       const rhs = this.parseBinary(op.typ === T.POW ? prec : prec + 1);
