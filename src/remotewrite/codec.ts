@@ -105,6 +105,7 @@ export interface DecodedSeries {
   /** Index of this series' first sample in DecodedWriteRequest.ts/vs. */
   sampleOffset: number;
   sampleCount: number;
+  /** Empty lists may be shared between series: treat as read-only. */
   exemplars: WireExemplar[];
   histograms: WireHistogram[];
 }
@@ -441,7 +442,9 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * Decodes an uncompressed `prometheus.WriteRequest`. Throws DecodeError on malformed input.
  * Samples end up in the flat `ts`/`vs` arrays; each series refers to its range.
  */
-export function decodeWriteRequest(buf: Uint8Array): DecodedWriteRequest {
+export function decodeWriteRequest(input: Uint8Array): DecodedWriteRequest {
+  // Always a plain Uint8Array (not a Buffer subclass) so element accesses stay monomorphic.
+  const buf = input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const r = new Reader(buf);
   const end = buf.length;
   // A Sample takes at least ~13 bytes on the wire in practice; start there and grow when needed.
@@ -479,10 +482,15 @@ export function decodeWriteRequest(buf: Uint8Array): DecodedWriteRequest {
   return { series, ts: sink.ts, vs: sink.vs, sampleCount: sink.n, metadata };
 }
 
+/** Shared empty lists (never pushed to: decodeTimeSeries swaps in a fresh array first). */
+const NO_EXEMPLARS: WireExemplar[] = [];
+const NO_HISTOGRAMS: WireHistogram[] = [];
+
 function decodeTimeSeries(r: Reader, end: number, sink: SampleSink): DecodedSeries {
   const where = 'TimeSeries';
   const labels: string[] = [];
-  const s: DecodedSeries = { labels, sampleOffset: sink.n, sampleCount: 0, exemplars: [], histograms: [] };
+  // Most series carry neither exemplars nor histograms: share one empty array until the first push.
+  const s: DecodedSeries = { labels, sampleOffset: sink.n, sampleCount: 0, exemplars: NO_EXEMPLARS, histograms: NO_HISTOGRAMS };
   const buf = r.buf;
   while (r.pos < end) {
     const tagAt = r.pos;
@@ -493,9 +501,22 @@ function decodeTimeSeries(r: Reader, end: number, sink: SampleSink): DecodedSeri
       case 1: {
         if (wt !== WT_LEN) throw wrongWireType(where, 'labels', wt, 'length-delimited', tagAt);
         try {
-          const e = r.lenEnd(end, where);
-          decodeLabel(r, e, labels);
-          r.pos = e;
+          // Fast path for the usual layout `0a <nl> name 12 <vl> value` with short lengths.
+          const p = r.pos;
+          const len = buf[p]!;
+          const e = p + 1 + len;
+          if (len < 0x80 && e <= end && buf[p + 1] === 0x0a) {
+            const nl = buf[p + 2]!;
+            const ne = p + 3 + nl;
+            if (nl < 0x80 && ne + 1 < e && buf[ne] === 0x12 && ne + 2 + buf[ne + 1]! === e) {
+              labels.push(decodeString(buf, p + 3, ne, 'Label.name'), decodeString(buf, ne + 2, e, 'Label.value'));
+              r.pos = e;
+              break;
+            }
+          }
+          const e2 = r.lenEnd(end, where);
+          decodeLabel(r, e2, labels);
+          r.pos = e2;
         } catch (err) {
           throw within(err, `labels[${labels.length >> 1}]`);
         }
@@ -522,6 +543,7 @@ function decodeTimeSeries(r: Reader, end: number, sink: SampleSink): DecodedSeri
         if (wt !== WT_LEN) throw wrongWireType(where, 'exemplars', wt, 'length-delimited', tagAt);
         try {
           const e = r.lenEnd(end, where);
+          if (s.exemplars === NO_EXEMPLARS) s.exemplars = [];
           s.exemplars.push(decodeExemplar(r, e, 'Exemplar'));
           r.pos = e;
         } catch (err) {
@@ -533,6 +555,7 @@ function decodeTimeSeries(r: Reader, end: number, sink: SampleSink): DecodedSeri
         if (wt !== WT_LEN) throw wrongWireType(where, 'histograms', wt, 'length-delimited', tagAt);
         try {
           const e = r.lenEnd(end, where);
+          if (s.histograms === NO_HISTOGRAMS) s.histograms = [];
           s.histograms.push(decodeHistogram(r, e, 'Histogram'));
           r.pos = e;
         } catch (err) {
