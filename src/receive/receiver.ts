@@ -4,6 +4,7 @@
 import type { Registry } from 'prom-client';
 import { Gauge } from 'prom-client';
 import type { Labels } from '../labels/labels.ts';
+import type { Bucket } from '../objstore/bucket.ts';
 import type { Logger } from '../observability/logger.ts';
 import { HttpServer, type Handler } from '../observability/http.ts';
 import { createRemoteWriteHandler, RemoteWriteMetrics, type RemoteWriteTarget } from '../remotewrite/handler.ts';
@@ -22,6 +23,12 @@ export interface ReceiverOptions {
   maxRequestBytes: number;
   walFsync: boolean;
   blockDuration: number;
+  /** Bucket blocks are shipped to (null: blocks stay local). */
+  bucket?: Bucket | null;
+  /** Local block retention in ms (see MultiTSDBOptions.retention). */
+  retention?: number;
+  /** Without a bucket, apply `retention` only when set explicitly. */
+  retentionWithoutBucket?: boolean;
   logger: Logger;
   registry: Registry;
   /** Extra handlers on the HTTP server (e.g. the query API). */
@@ -41,6 +48,10 @@ export class Receiver {
       externalLabels: opts.externalLabels,
       walFsync: opts.walFsync,
       blockDuration: opts.blockDuration,
+      bucket: opts.bucket ?? null,
+      retention: opts.retention ?? 0,
+      retentionWithoutBucket: opts.retentionWithoutBucket ?? false,
+      registry: opts.registry,
       logger: opts.logger.child({ component: 'multi-tsdb' }),
     });
     const tsdb = this.tsdb;
@@ -120,12 +131,20 @@ export class Receiver {
     return `${a.address}:${a.port}`;
   }
 
-  /** Stops accepting writes, lets in-flight writes finish, closes the WALs. */
+  /**
+   * Stops accepting writes (503 from here on), lets in-flight writes finish, flushes every head
+   * into a block and ships it (when a bucket is configured), closes the WALs, then the HTTP server
+   * (queries keep working while the heads are flushed).
+   */
   async stop(): Promise<void> {
     this.isReady = false;
     await this.rwServer.close();
-    await this.httpServer?.close();
-    await this.tsdb.close();
+    try {
+      await this.tsdb.close({ flush: true });
+    } finally {
+      await this.httpServer?.close();
+      await this.opts.bucket?.close().catch(() => undefined);
+    }
     this.opts.logger.info({}, 'receiver stopped');
   }
 }
