@@ -5,6 +5,7 @@ import { Receiver } from '../receive/receiver.ts';
 import { createRegistry } from '../observability/metrics.ts';
 import { parseLabelFlags } from '../util/labelflag.ts';
 import { startDemoWriter } from '../remotewrite/demo.ts';
+import { bucketFromFlags } from '../objstore/config.ts';
 import { loggerFromFlags, opt, stopOnSignals } from './common.ts';
 import { createQueryApiHandler } from './wiring.ts';
 
@@ -14,6 +15,12 @@ export async function runAll(opts: Record<string, unknown>): Promise<void> {
   const dataDir = resolve(opt<string>(opts, 'data-dir'));
   const tsdbPath = join(dataDir, 'receive');
   await mkdir(tsdbPath, { recursive: true });
+  // Blocks are shipped to the configured bucket, by default a filesystem bucket in <data-dir>/bucket.
+  const bucket = bucketFromFlags(
+    { configFile: opt<string | undefined>(opts, 'objstore.config-file'), config: opt<string | undefined>(opts, 'objstore.config') },
+    { defaultDir: join(dataDir, 'bucket'), logger: log.child({ component: 'objstore' }) },
+  );
+  log.info({ bucket: bucket.name() }, 'shipping blocks to the bucket');
   const receiver = new Receiver({
     tsdbPath,
     remoteWriteAddress: opt<string>(opts, 'remote-write.address'),
@@ -25,6 +32,8 @@ export async function runAll(opts: Record<string, unknown>): Promise<void> {
     maxRequestBytes: opt<number>(opts, 'receive.max-request-bytes'),
     walFsync: Boolean(opt(opts, 'tsdb.wal-fsync')),
     blockDuration: opt<number>(opts, 'tsdb.block-duration'),
+    bucket,
+    retention: opt<number>(opts, 'tsdb.retention') ?? 0,
     logger: log.child({ component: 'receive' }),
     registry,
   });

@@ -2,6 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { Receiver } from '../receive/receiver.ts';
 import { createRegistry } from '../observability/metrics.ts';
 import { parseLabelFlags } from '../util/labelflag.ts';
+import { bucketFromFlags } from '../objstore/config.ts';
+import type { Bucket } from '../objstore/bucket.ts';
 import { loggerFromFlags, opt, stopOnSignals } from './common.ts';
 import { createQueryApiHandler } from './wiring.ts';
 
@@ -10,6 +12,15 @@ export async function runReceive(opts: Record<string, unknown>): Promise<void> {
   const registry = createRegistry('receive');
   const tsdbPath = opt<string>(opts, 'tsdb.path');
   await mkdir(tsdbPath, { recursive: true });
+  // Blocks are shipped only when a bucket is configured; otherwise they stay on local disk.
+  const cfgFile = opt<string | undefined>(opts, 'objstore.config-file');
+  const cfg = opt<string | undefined>(opts, 'objstore.config');
+  let bucket: Bucket | null = null;
+  if (cfgFile || cfg) {
+    bucket = bucketFromFlags({ configFile: cfgFile, config: cfg }, { logger: log.child({ component: 'objstore' }) });
+  } else {
+    log.info({}, 'no object storage configured: blocks stay on local disk and are not uploaded');
+  }
   const receiver = new Receiver({
     tsdbPath,
     remoteWriteAddress: opt<string>(opts, 'remote-write.address'),
@@ -21,10 +32,18 @@ export async function runReceive(opts: Record<string, unknown>): Promise<void> {
     maxRequestBytes: opt<number>(opts, 'receive.max-request-bytes'),
     walFsync: Boolean(opt(opts, 'tsdb.wal-fsync')),
     blockDuration: opt<number>(opts, 'tsdb.block-duration'),
+    bucket,
+    retention: opt<number>(opts, 'tsdb.retention') ?? 0,
+    retentionWithoutBucket: flagGiven('--tsdb.retention'),
     logger: log,
     registry,
   });
   receiver.addHttpHandler(createQueryApiHandler({ queryable: receiver.queryable(), receiver, logger: log }));
   stopOnSignals(log, () => receiver.stop());
   await receiver.start();
+}
+
+/** True when the flag was given on the command line (not just its default). */
+function flagGiven(flag: string): boolean {
+  return process.argv.some((a) => a === flag || a.startsWith(flag + '='));
 }
