@@ -437,6 +437,17 @@ test('promtool 2.42 agrees on random classic-syntax queries (errors and acceptan
       { seed: 42, numRuns: 2500 },
     )
     .filter((q) => q.trim() !== '' && !q.includes('>/') && !q.includes('</'));
+  // Hand-picked semantic checks, string escapes and multi-byte positions (columns are bytes).
+  queries.push(
+    'foo{a="ää"} + bar[5m]', 'foo{a="ä\\q"}', '"日本語" + 1', 'foo{a="\\xZZ"}', "foo{a='\\\"'}", 'foo{a="\\u12"}', 'foo{a="\\U00110000"}',
+    'foo{a="\\400"}', 'sum(x) by (a,', 'label_replace(foo, "a", "b", "c")', 'foo{a="b",,}', '{}', '{a=~".*"}', '`abc', "'ab\ncd'",
+    '1 + "x"', '-"x"', 'sum(rate(foo[5m]))[5m:]', 'foo @ 1.5e3', 'foo @ -0.0005', 'round(foo, 1, 2)', 'label_join(foo, "a", ",")',
+    'count_values(1, x)', 'quantile("a", x)', 'x == bool 1', '1 < bool 2', 'x and 1', '1 or x', 'x and on(a) group_left(a) y',
+    'x * on(a) group_left(a) y', 'x * ignoring(a) group_left(a) y', 'time() > 1', '-x[5m]', '(x)[5m]', 'sum(x)[5m]',
+    'x[5m] offset 1m [1m:]', 'rate(x[5m] @ 100)', 'x @ 100 @ 200', 'x offset 5m @ 100 offset 1m', 'x{__name__="y"}',
+    'sum without () (x)', 'topk(x, y)', 'sort_desc(x, y)', 'vector("x")', 'scalar(x[5m])', 'histogram_quantile(0.9, x[5m])',
+    'a - - 1', '1 - - - 1', '2 ^ - 1', 'x{a!~""}', 'x{a="b"}{c="d"}', 'foo[5m:1m] @ 10 offset 1m', 'max_over_time(x[1h:5m])',
+  );
   const dir = mkdtempSync(join(tmpdir(), 'strata-promql-'));
   try {
     let y = 'groups:\n- name: g\n  rules:\n';
