@@ -10,7 +10,7 @@ function unwrap(e: Expr): Expr {
 }
 import { Anno, type Annotations } from './annotations.ts';
 import { newSeries, pushPoint, type ESeries } from './eval-types.ts';
-import { kahanSumInc, quantile, cmpValueNaNFirst } from './functions/math.ts';
+import { kahan, kahanInc, quantile, cmpValueNaNFirst } from './functions/math.ts';
 
 export interface AggEnv {
   start: number;
@@ -141,12 +141,14 @@ export function aggregate(env: AggEnv, e: AggregateExpr, grouping: readonly stri
       if (s.dropName) g.dropName = true;
       switch (op) {
         case 'sum':
-          [g.value, g.kahanC] = kahanSumInc(f, g.value, g.kahanC);
+          g.value = kahanInc(f, g.value, g.kahanC);
+          g.kahanC = kahan.c;
           break;
         case 'avg': {
           g.count++;
           if (!g.incrementalMean) {
-            const [nv, nc] = kahanSumInc(f, g.value, g.kahanC);
+            const nv = kahanInc(f, g.value, g.kahanC);
+            const nc = kahan.c;
             if (nv !== Infinity && nv !== -Infinity) {
               g.value = nv;
               g.kahanC = nc;
@@ -157,7 +159,8 @@ export function aggregate(env: AggEnv, e: AggregateExpr, grouping: readonly stri
             g.kahanC /= g.count - 1;
           }
           const q = (g.count - 1) / g.count;
-          [g.mean, g.kahanC] = kahanSumInc(f / g.count, q * g.mean, q * g.kahanC);
+          g.mean = kahanInc(f / g.count, q * g.mean, q * g.kahanC);
+          g.kahanC = kahan.c;
           break;
         }
         case 'group':

@@ -715,6 +715,7 @@ class Evaluator {
     }
     const out: ESample[] = [];
     const result = new Map<string, { s: ESeries; lastTs: number }>();
+    const byObj = new Map<Labels, { s: ESeries; lastTs: number }>();
     const order: ESeries[] = [];
     let tempSamples = this.currentSamples;
     let totalOut = 0;
@@ -757,16 +758,19 @@ class Evaluator {
         return mat;
       }
       for (const s of out) {
-        const k = s.metric.key;
-        let r = result.get(k);
-        if (r) {
-          if (r.lastTs === ts) this.fail('vector cannot contain metrics with the same labelset');
-          r.lastTs = ts;
-        } else {
-          r = { s: newSeries(s.metric, Math.min(numSteps, 1024), s.dropName), lastTs: ts };
-          result.set(k, r);
-          order.push(r.s);
+        let r = byObj.get(s.metric);
+        if (r === undefined) {
+          const k = s.metric.key;
+          r = result.get(k);
+          if (r === undefined) {
+            r = { s: newSeries(s.metric, Math.min(numSteps, 1024), s.dropName), lastTs: NaN };
+            result.set(k, r);
+            order.push(r.s);
+          }
+          byObj.set(s.metric, r);
         }
+        if (r.lastTs === ts) this.fail('vector cannot contain metrics with the same labelset');
+        r.lastTs = ts;
         pushPoint(r.s, ts, s.v);
       }
     }
@@ -1197,17 +1201,24 @@ class Evaluator {
   }
 
   /** Classic buckets grouped by labels without `le` (resetHistograms). */
+  private bucketCache = new Map<Labels, { ub: number | null; metric: Labels; key: string }>();
+
   private groupBuckets(inVec: ESample[], vecArg: Expr): Map<string, { metric: Labels; buckets: Bucket[] }> {
     const groups = new Map<string, { metric: Labels; buckets: Bucket[] }>();
     for (const s of inVec) {
-      const le = s.metric.get('le');
-      const ub = parseGoFloat(le);
+      let c = this.bucketCache.get(s.metric);
+      if (!c) {
+        const metric = s.metric.without('le');
+        c = { ub: parseGoFloat(s.metric.get('le')), metric, key: metric.key };
+        this.bucketCache.set(s.metric, c);
+      }
+      const ub = c.ub;
       if (ub === null) {
-        this.annos.add(Anno.badBucketLabel(s.metric.get('__name__'), le, vecArg.pos));
+        this.annos.add(Anno.badBucketLabel(s.metric.get('__name__'), s.metric.get('le'), vecArg.pos));
         continue;
       }
-      const metric = s.metric.without('le');
-      const k = metric.key;
+      const metric = c.metric;
+      const k = c.key;
       let g = groups.get(k);
       if (!g) {
         g = { metric, buckets: [] };

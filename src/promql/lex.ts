@@ -263,8 +263,9 @@ function isAlphaNumeric(r: number): boolean {
   return isAlpha(r) || isDigit(r);
 }
 function inSet(set: string, r: number): boolean {
-  if (r < 0) return false;
-  return set.includes(String.fromCodePoint(r));
+  if (r < 0 || r > 0x7f) return false; // every set used by the lexer is ASCII
+  for (let i = 0; i < set.length; i++) if (set.charCodeAt(i) === r) return true;
+  return false;
 }
 
 const DURATION_KEYWORDS = new Map<string, T>([
@@ -315,12 +316,17 @@ export class Lexer {
   gotDuration = false;
   stringOpen = 0;
 
+  private readonly ascii: boolean;
+
   constructor(input: string) {
     this.input = input;
     this.bytes = enc.encode(input);
+    this.ascii = this.bytes.length === input.length;
   }
 
   text(from: number, to: number): string {
+    // Byte offsets equal string offsets for ASCII-only input.
+    if (this.ascii) return this.input.slice(from, to);
     return utf8.decode(this.bytes.subarray(from, to));
   }
 

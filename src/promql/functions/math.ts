@@ -2,6 +2,19 @@
 // Kahan summation (util/kahansum), quantile (promql/quantile.go), classic-bucket quantile and
 // fraction with the monotonicity fix (BucketQuantile / BucketFraction), almost.Equal.
 
+/** Compensation output of kahanInc (avoids allocating a tuple per call in hot loops). */
+export const kahan = { c: 0 };
+
+/** kahansum.Inc without allocation: returns the new sum, stores the new compensation in `kahan.c`. */
+export function kahanInc(inc: number, sum: number, c: number): number {
+  const t = sum + inc;
+  if (t === Infinity || t === -Infinity) c = 0;
+  else if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
+  else c += inc - t + sum;
+  kahan.c = c;
+  return t;
+}
+
 /** kahansum.Inc: returns [newSum, newC]. */
 export function kahanSumInc(inc: number, sum: number, c: number): [number, number] {
   const t = sum + inc;
@@ -214,10 +227,14 @@ export function linearRegression(ts: Float64Array, vs: Float64Array, lo: number,
     if (constY && i > lo && f !== initY) constY = false;
     n += 1;
     const x = (ts[i]! - interceptTime) / 1e3;
-    [sumX, cX] = kahanSumInc(x, sumX, cX);
-    [sumY, cY] = kahanSumInc(f, sumY, cY);
-    [sumXY, cXY] = kahanSumInc(x * f, sumXY, cXY);
-    [sumX2, cX2] = kahanSumInc(x * x, sumX2, cX2);
+    sumX = kahanInc(x, sumX, cX);
+    cX = kahan.c;
+    sumY = kahanInc(f, sumY, cY);
+    cY = kahan.c;
+    sumXY = kahanInc(x * f, sumXY, cXY);
+    cXY = kahan.c;
+    sumX2 = kahanInc(x * x, sumX2, cX2);
+    cX2 = kahan.c;
   }
   if (constY) {
     if (!Number.isFinite(initY) && !Number.isNaN(initY)) return [NaN, NaN];

@@ -2,7 +2,7 @@
 // [lo, hi) of a series' typed arrays (staleness markers already removed) and returns the output
 // value, or null for "no output at this step". No per-call allocation except where the math needs
 // a copy (quantile/mad).
-import { kahanSumInc, linearRegression, quantile } from './math.ts';
+import { kahan, kahanInc, linearRegression, quantile } from './math.ts';
 import { Anno, type Annotations } from '../annotations.ts';
 import type { PosRange } from '../ast.ts';
 
@@ -84,7 +84,8 @@ function avgOverTime(_ts: Float64Array, vs: Float64Array, lo: number, hi: number
     const f = vs[i]!;
     count = i - lo + 1;
     if (!incrementalMean) {
-      const [newSum, newC] = kahanSumInc(f, sum, kahanC);
+      const newSum = kahanInc(f, sum, kahanC);
+      const newC = kahan.c;
       if (newSum !== Infinity && newSum !== -Infinity) {
         sum = newSum;
         kahanC = newC;
@@ -95,7 +96,8 @@ function avgOverTime(_ts: Float64Array, vs: Float64Array, lo: number, hi: number
       kahanC /= count - 1;
     }
     const q = (count - 1) / count;
-    [mean, kahanC] = kahanSumInc(f / count, q * mean, q * kahanC);
+    mean = kahanInc(f / count, q * mean, q * kahanC);
+    kahanC = kahan.c;
   }
   if (incrementalMean) return mean + kahanC;
   return sum / count + kahanC / count;
@@ -105,7 +107,10 @@ function sumOverTime(_ts: Float64Array, vs: Float64Array, lo: number, hi: number
   if (hi <= lo) return null;
   let sum = 0;
   let c = 0;
-  for (let i = lo; i < hi; i++) [sum, c] = kahanSumInc(vs[i]!, sum, c);
+  for (let i = lo; i < hi; i++) {
+    sum = kahanInc(vs[i]!, sum, c);
+    c = kahan.c;
+  }
   if (sum === Infinity || sum === -Infinity) return sum;
   return sum + c;
 }
@@ -138,8 +143,10 @@ function variance(vs: Float64Array, lo: number, hi: number): number {
     const f = vs[i]!;
     count++;
     const delta = f - (mean + cMean);
-    [mean, cMean] = kahanSumInc(delta / count, mean, cMean);
-    [aux, cAux] = kahanSumInc(delta * (f - (mean + cMean)), aux, cAux);
+    mean = kahanInc(delta / count, mean, cMean);
+    cMean = kahan.c;
+    aux = kahanInc(delta * (f - (mean + cMean)), aux, cAux);
+    cAux = kahan.c;
   }
   return (aux + cAux) / count;
 }
