@@ -25,12 +25,14 @@ const STEP = 15_000;
 const T0 = 1_700_000_000_000 - (1_700_000_000_000 % 7_200_000);
 
 const gc = (globalThis as { gc?: () => void }).gc;
-function heapUsed(): number {
+/** [V8 heap bytes, off-heap ArrayBuffer bytes] after a full GC (chunk data > 64 bytes lives off-heap). */
+function memUsed(): [number, number] {
   if (gc) {
     gc();
     gc();
   }
-  return process.memoryUsage().heapUsed;
+  const m = process.memoryUsage();
+  return [m.heapUsed, m.arrayBuffers];
 }
 function rss(): number {
   return process.memoryUsage().rss;
@@ -50,7 +52,7 @@ function flatFor(i: number): string[] {
 async function main(): Promise<void> {
   if (!gc) console.warn('run with --expose-gc for accurate heap numbers');
   const dir = useWal ? await mkdtemp(join(tmpdir(), 'strata-bench-head-')) : null;
-  const base = heapUsed();
+  const [baseHeap, baseAb] = memUsed();
   const head = dir ? await Head.open({ walDir: join(dir, 'wal') }) : new Head();
   const shared = reuse ? Array.from({ length: S }, (_, i) => Labels.fromSortedFlat(flatFor(i))) : null;
   let total = 0;
@@ -80,7 +82,9 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const cpuSecs = (cpu.user + cpu.system) / 1e6; // wall time is unreliable on a shared machine
   const st = head.stats();
-  const used = heapUsed() - base;
+  const [heapNow, abNow] = memUsed();
+  const heap = heapNow - baseHeap;
+  const ab = abNow - baseAb;
   console.log(
     JSON.stringify(
       {
@@ -96,7 +100,9 @@ async function main(): Promise<void> {
         appendNsPerSample: Math.round(Number(appendNs) / total),
         commitNsPerSample: Math.round(Number(commitNs) / total),
         head: st,
-        heapBytesPerSeries: Math.round(used / S),
+        heapBytesPerSeries: Math.round(heap / S),
+        arrayBufferBytesPerSeries: Math.round(ab / S),
+        bytesPerSeries: Math.round((heap + ab) / S),
         rssMiB: Math.round(rss() / 1048576),
       },
       null,

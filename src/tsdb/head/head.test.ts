@@ -508,3 +508,37 @@ async function snapshot(h: Head): Promise<unknown> {
     chunks: r.chunks.map((c) => [c.minTime, c.maxTime, Buffer.from(c.data).toString('hex')]),
   }));
 }
+
+test('select snapshots the head chunk: later appends are not seen by iterators or chunks()', async () => {
+  const h = new Head();
+  const ls = L({ __name__: 's' });
+  let app = h.appender();
+  for (let t = 1; t <= 10; t++) app.append(0, ls, t, t * 1.5);
+  await app.commit();
+  const q = h.querier(-Infinity, Infinity);
+  const series = [];
+  for await (const s of q.select({ start: 0, end: 100 }, [])) series.push(s);
+  app = h.appender();
+  for (let t = 11; t <= 20; t++) app.append(0, ls, t, t * 1.5);
+  await app.commit();
+  const [s] = series;
+  const it = s!.iterator();
+  const ts: number[] = [];
+  while (it.next() === ValueType.Float) ts.push(it.t);
+  assert.deepEqual(ts, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  const chunks = s!.chunks!();
+  assert.equal(chunks.length, 1);
+  assert.equal(chunks[0]!.maxTime, 10);
+  assert.deepEqual(
+    decodeChunk(chunks[0]!.data),
+    ts.map((t) => [t, t * 1.5]),
+  );
+  // A fresh select sees everything; its chunk is a standalone copy.
+  const [now] = await selectAll(h.querier(-Infinity, Infinity), []);
+  assert.equal(now!.samples.length, 20);
+  const copy = now!.chunks[0]!.data;
+  app = h.appender();
+  app.append(0, ls, 21, 0);
+  await app.commit();
+  assert.equal(decodeChunk(copy).length, 20);
+});

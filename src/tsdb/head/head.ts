@@ -321,6 +321,14 @@ export class Head implements Queryable {
     return true;
   }
 
+  /** @internal */
+  warnDropped(n: number): void {
+    this.logger?.warn(
+      { dropped: n, total: this.droppedOnCommit },
+      'samples dropped at commit: another appender committed newer samples for their series first (they are in the WAL and are dropped again on replay)',
+    );
+  }
+
   // ---------------------------------------------------------------- public API
 
   appender(): Appender {
@@ -819,7 +827,9 @@ class HeadAppender implements Appender {
     const series = b.series;
     const ts = b.ts;
     const vs = b.vs;
-    for (let i = 0; i < n; i++) head.applySample(series[i]!, ts[i]!, vs[i]!);
+    let dropped = 0;
+    for (let i = 0; i < n; i++) if (!head.applySample(series[i]!, ts[i]!, vs[i]!)) dropped++;
+    if (dropped > 0) head.warnDropped(dropped);
     if (this.exemplars !== null) {
       const ex = this.exemplars;
       for (let i = 0; i < ex.length; i++) {
