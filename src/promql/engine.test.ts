@@ -286,3 +286,30 @@ test('formatG matches Go %g', () => {
   assert.equal(formatG(0.5, 2), '0.5');
   assert.equal(formatG(100, 2), '1e+02');
 });
+
+test('fill modifiers fill the missing side (fill-modifier semantics)', async () => {
+  const st = new MemoryStorage();
+  st.add(Labels.fromObject({ __name__: 'a', x: '1' }), 0, 1);
+  st.add(Labels.fromObject({ __name__: 'b', x: '2' }), 0, 2);
+  const m = vecMap(await instant(st, bin('+', vs('a'), vs('b'), { card: 'one-to-one', matchingLabels: ['x'], on: true, include: [], fillLeft: 0, fillRight: 0 }), 0));
+  // lhs a{x=1} has no match → rhs filled with 0: 1; rhs b{x=2} unmatched → lhs filled with 0: 2.
+  assert.deepEqual([...m.entries()].sort(), [['{x="1"}', 1], ['{x="2"}', 2]]);
+});
+
+test('limitk keeps k series per group; topk(NaN) is an execution error', async () => {
+  const st = new MemoryStorage();
+  for (let i = 0; i < 5; i++) st.add(Labels.fromObject({ __name__: 'l', i: String(i) }), 0, i);
+  const r = await instant(st, agg('limitk', vs('l'), [], false, num(2)), 0);
+  assert.equal(r.value.resultType === 'vector' ? r.value.samples.length : -1, 2);
+  await assert.rejects(instant(st, agg('topk', vs('l'), [], false, num(NaN)), 0), /Parameter value is NaN/);
+});
+
+test('label_replace expands $1 like Go regexp.Expand and drops nothing else', async () => {
+  const st = new MemoryStorage();
+  st.add(Labels.fromObject({ __name__: 'm', src: 'source-value-10' }), 0, 1);
+  const str = (v: string) => ({ type: 'StringLiteral' as const, value: v, pos: P });
+  const e = call('label_replace', vs('m'), str('dst'), str('destination-value-$1'), str('src'), str('source-value-(.*)'));
+  const m = vecMap(await instant(st, e, 0));
+  // functions.test: label_replace(testmetric, "dst", "destination-value-$1", "src", "source-value-(.*)")
+  assert.deepEqual([...m.keys()], ['m{dst="destination-value-10", src="source-value-10"}']);
+});

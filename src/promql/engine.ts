@@ -46,7 +46,6 @@ import {
   vectorAnd,
   vectorBinop,
   vectorOr,
-  vectorScalarBinop,
   vectorUnless,
 } from './binary.ts';
 import { FunctionError, RANGE_FUNCTIONS, type RangeCallCtx } from './functions/range.ts';
