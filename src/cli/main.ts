@@ -157,6 +157,49 @@ tools
     await runBenchTool(opts);
   });
 
+const bucketTools = tools.command('bucket').description('inspect, verify and import blocks in object storage (Thanos bucket layout)');
+objstoreFlags(
+  bucketTools
+    .command('ls')
+    .description('list all blocks in the bucket: ULID, time range, level, resolution, series/samples, labels')
+    .addOption(new Option('-o, --output <format>', 'output format: a table, or one meta.json per line').choices(['table', 'json']).default('table')),
+  'required',
+).action(async (opts: Record<string, unknown>) => {
+  const { runBucketLs } = await import('./tools-bucket.ts');
+  await runBucketLs(opts);
+});
+objstoreFlags(
+  bucketTools
+    .command('inspect')
+    .description('show every block with its stats and sizes in a table')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table')),
+  'required',
+).action(async (opts: Record<string, unknown>) => {
+  const { runBucketInspect } = await import('./tools-bucket.ts');
+  await runBucketInspect(opts);
+});
+objstoreFlags(
+  bucketTools
+    .command('verify')
+    .description('read every block through ranged reads and check index and chunk invariants (exit 1 on issues)')
+    .option('--id <ulid>', 'verify only this block (repeatable)', collect, []),
+  'required',
+).action(async (opts: Record<string, unknown>) => {
+  const { runBucketVerify } = await import('./tools-bucket.ts');
+  await runBucketVerify(opts);
+});
+objstoreFlags(
+  bucketTools
+    .command('upload-prometheus')
+    .description('upload the blocks of a Prometheus data directory like a sidecar: Thanos meta with the given external labels, source "sidecar", meta.json last; blocks already in the bucket are skipped')
+    .argument('<prometheus-data-dir>', 'Prometheus TSDB directory holding <ULID>/ block directories')
+    .option('--label <k="v">', 'external label of the uploaded blocks (repeatable, at least one)', labelFlag, []),
+  'required',
+).action(async (dir: string, opts: Record<string, unknown>) => {
+  const { runBucketUploadPrometheus } = await import('./tools-bucket.ts');
+  await runBucketUploadPrometheus(dir, opts);
+});
+
 function notYet(cmd: string, what: string, issue: number): never {
   process.stderr.write(`strata ${cmd}: ${what} is not available in this version yet (tracked in issue #${issue}). Use \`strata all\` for a single-process setup.\n`);
   process.exit(2);
