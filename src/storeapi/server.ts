@@ -1,0 +1,471 @@
+// gRPC server for the Thanos StoreAPI (`thanos.Store`: Series, LabelNames, LabelValues) and the
+// Thanos Info API (`thanos.info.Info/Info`) over any Queryable, as Thanos' TSDBStore serves a TSDB:
+// series are streamed in label order while the SeriesSet is iterated (never the whole result in
+// memory, respecting the stream's backpressure), chunks are sent as raw bytes — the source's own
+// chunks when it has them, else samples re-encoded into XOR chunks of 120 samples — and source
+// warnings follow as `warning` frames.
+import * as grpc from '@grpc/grpc-js';
+import { Labels, LabelsBuilder } from '../labels/labels.ts';
+import type { Matcher } from '../labels/matcher.ts';
+import type { Logger } from '../observability/logger.ts';
+import { ValueType, type Queryable, type SelectHints, type Series } from '../storage/interfaces.ts';
+import { XORChunk } from '../tsdb/chunkenc/index.ts';
+import {
+  StoreApiError,
+  chunkEncodingToProto,
+  chunkHash,
+  countFromInt64,
+  labelSetsToProto,
+  labelsToProto,
+  matchersFromProto,
+  msFromInt64,
+  msToInt64,
+} from './convert.ts';
+import { InfoService, type InfoRequest, type InfoResponse } from './gen/info/infopb/rpc.ts';
+import {
+  StoreService,
+  type LabelNamesRequest,
+  type LabelNamesResponse,
+  type LabelValuesRequest,
+  type LabelValuesResponse,
+  type SeriesRequest,
+  type SeriesResponse,
+} from './gen/store/storepb/rpc.ts';
+import { Chunk_Encoding, type AggrChunk, type Series as PbSeries } from './gen/store/storepb/types.ts';
+import type { Label } from './gen/store/labelpb/types.ts';
+
+export type ComponentType = 'receive' | 'store' | 'query' | 'sidecar' | 'rule';
+
+/** What a StoreServer exposes. */
+export interface StoreSource {
+  /** External label sets this source serves (each series carries one of them). */
+  labelSets(): Labels[];
+  timeRange(): { minTime: number; maxTime: number };
+  componentType: ComponentType;
+  /** Series returned already carry external labels. */
+  queryable: Queryable;
+}
+
+export interface StoreApiOptions {
+  logger?: Logger;
+  /** Approximate cap on the bytes of one Series frame; a long series is split over frames (Thanos receive: 1 MiB). */
+  maxBytesPerFrame?: number;
+  /** Samples per re-encoded XOR chunk (Prometheus' target is 120). */
+  samplesPerChunk?: number;
+}
+
+export interface StoreServerOptions extends StoreApiOptions {
+  store: StoreSource;
+  /** host:port to listen on (port 0 = ephemeral). */
+  address: string;
+}
+
+const DEFAULT_MAX_BYTES_PER_FRAME = 1024 * 1024;
+const DEFAULT_SAMPLES_PER_CHUNK = 120;
+/** Wire overhead of one AggrChunk with a raw chunk besides the data bytes (tags, lengths, times, hash). */
+const CHUNK_OVERHEAD = 48;
+
+/** Serves a StoreSource on its own gRPC server. */
+export class StoreServer {
+  private server: grpc.Server | null = null;
+  private bound = '';
+
+  constructor(private readonly opts: StoreServerOptions) {}
+
+  /** Binds and starts serving; resolves to the bound host:port. */
+  start(): Promise<string> {
+    if (this.server) return Promise.resolve(this.bound);
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+    addStoreApi(server, this.opts.store, this.opts);
+    let addr = this.opts.address;
+    if (addr.startsWith(':')) addr = `0.0.0.0${addr}`;
+    const host = addr.slice(0, addr.lastIndexOf(':'));
+    return new Promise((resolve, reject) => {
+      server.bindAsync(addr, grpc.ServerCredentials.createInsecure(), (err, port) => {
+        if (err) {
+          server.forceShutdown();
+          reject(new Error(`StoreAPI gRPC listen on ${this.opts.address}: ${err.message}`));
+          return;
+        }
+        this.server = server;
+        this.bound = `${host}:${port}`;
+        this.opts.logger?.info({ address: this.bound }, 'listening for StoreAPI and Info gRPC');
+        resolve(this.bound);
+      });
+    });
+  }
+
+  /** Stops accepting calls; running streams get up to `graceMs` to finish, then are cancelled. */
+  stop(graceMs = 5000): Promise<void> {
+    const server = this.server;
+    if (!server) return Promise.resolve();
+    this.server = null;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => server.forceShutdown(), graceMs);
+      timer.unref();
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+/** Adds `thanos.Store` and `thanos.info.Info` for `src` to an existing gRPC server. */
+export function addStoreApi(server: grpc.Server, src: StoreSource, opts: StoreApiOptions = {}): void {
+  server.addService(StoreService, storeHandlers(src, opts));
+  server.addService(InfoService, infoHandlers(src));
+}
+
+/** Handlers of `thanos.info.Info`. */
+export function infoHandlers(src: StoreSource): grpc.UntypedServiceImplementation {
+  const info: grpc.handleUnaryCall<InfoRequest, InfoResponse> = (_call, callback) => {
+    try {
+      callback(null, infoResponse(src));
+    } catch (e) {
+      callback(toServiceError(e));
+    }
+  };
+  return { info };
+}
+
+export function infoResponse(src: StoreSource): InfoResponse {
+  const { minTime, maxTime } = src.timeRange();
+  return {
+    labelSets: labelSetsToProto(src.labelSets()),
+    ComponentType: src.componentType,
+    store: {
+      minTime: msToInt64(minTime),
+      maxTime: msToInt64(maxTime),
+      supportsSharding: false,
+      supportsWithoutReplicaLabels: true,
+      tsdbInfos: [],
+      supportsProjections: false,
+    },
+  };
+}
+
+/** Handlers of `thanos.Store`. */
+export function storeHandlers(src: StoreSource, opts: StoreApiOptions = {}): grpc.UntypedServiceImplementation {
+  const series: grpc.handleServerStreamingCall<SeriesRequest, SeriesResponse> = (call) => {
+    serveSeries(call, src, opts).then(
+      () => call.end(),
+      (e: unknown) => {
+        if (call.cancelled) return;
+        if (!(e instanceof StoreApiError)) opts.logger?.warn({ err: String(e) }, 'StoreAPI Series failed');
+        call.emit('error', toServiceError(e));
+      },
+    );
+  };
+  const labelNames: grpc.handleUnaryCall<LabelNamesRequest, LabelNamesResponse> = (call, callback) => {
+    serveLabelNames(call.request, src).then(
+      (r) => callback(null, r),
+      (e: unknown) => callback(toServiceError(e)),
+    );
+  };
+  const labelValues: grpc.handleUnaryCall<LabelValuesRequest, LabelValuesResponse> = (call, callback) => {
+    serveLabelValues(call.request, src).then(
+      (r) => callback(null, r),
+      (e: unknown) => callback(toServiceError(e)),
+    );
+  };
+  return { series, labelNames, labelValues };
+}
+
+function toServiceError(e: unknown): Partial<grpc.ServiceError> {
+  const code = e instanceof StoreApiError ? e.code : grpc.status.INTERNAL;
+  const msg = e instanceof Error ? e.message : String(e);
+  return Object.assign(new Error(msg), { code, details: msg, metadata: new grpc.Metadata() });
+}
+
+/** Names of all external labels of the source. */
+function externalNames(src: StoreSource): Set<string> {
+  const out = new Set<string>();
+  for (const ls of src.labelSets()) for (const n of ls.names()) out.add(n);
+  return out;
+}
+
+/**
+ * Thanos' check that a request selects something besides external labels: when every matcher is on
+ * an external label, no label set matching them → empty result (null); some match → an error.
+ */
+function checkMatchers(src: StoreSource, matchers: readonly Matcher[]): boolean {
+  const ext = externalNames(src);
+  if (matchers.some((m) => !ext.has(m.name))) return true;
+  const anyMatch = src.labelSets().some((ls) => matchers.every((m) => m.matches(ls.get(m.name))));
+  if (!anyMatch) return false;
+  throw new StoreApiError(grpc.status.INVALID_ARGUMENT, 'no matchers specified (excluding external labels)');
+}
+
+/** Replica labels to strip: requested names that are external labels of the source. */
+function replicaLabelsToRemove(src: StoreSource, names: readonly string[]): string[] {
+  if (names.length === 0) return [];
+  const ext = externalNames(src);
+  return names.filter((n) => ext.has(n));
+}
+
+/** Writes frames to a server stream, waiting for 'drain' when its buffer is full. */
+class FrameWriter {
+  private batch: PbSeries[] = [];
+  private closed = false;
+  constructor(
+    private readonly call: grpc.ServerWritableStream<SeriesRequest, SeriesResponse>,
+    private readonly batchSize: number,
+  ) {
+    call.on('cancelled', () => {
+      this.closed = true;
+    });
+  }
+
+  get cancelled(): boolean {
+    return this.closed || this.call.cancelled;
+  }
+
+  async series(s: PbSeries): Promise<void> {
+    if (this.batchSize > 1) {
+      this.batch.push(s);
+      if (this.batch.length >= this.batchSize) await this.flushBatch();
+      return;
+    }
+    await this.write({ series: s });
+  }
+
+  async warning(w: string): Promise<void> {
+    await this.flushBatch();
+    await this.write({ warning: w });
+  }
+
+  async flushBatch(): Promise<void> {
+    if (this.batch.length === 0) return;
+    const series = this.batch;
+    this.batch = [];
+    await this.write({ batch: { series } });
+  }
+
+  private write(r: SeriesResponse): Promise<void> | void {
+    if (this.cancelled) return;
+    if (this.call.write(r)) return;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.call.off('drain', done);
+        this.call.off('cancelled', done);
+        this.call.off('close', done);
+        this.call.off('error', done);
+        resolve();
+      };
+      this.call.on('drain', done);
+      this.call.on('cancelled', done);
+      this.call.on('close', done);
+      this.call.on('error', done);
+    });
+  }
+}
+
+function labelsWireSize(ls: readonly Label[]): number {
+  let n = 0;
+  for (const l of ls) n += l.name.length + l.value.length + 6;
+  return n;
+}
+
+function rawChunk(minTime: number, maxTime: number, type: Chunk_Encoding, data: Uint8Array): AggrChunk {
+  return {
+    minTime: msToInt64(minTime),
+    maxTime: msToInt64(maxTime),
+    raw: { type, data, hash: chunkHash(data) },
+  };
+}
+
+/**
+ * Produces one series' chunks in [mint, maxt] and hands them to `emit` in frames of at most about
+ * `maxBytes` (a chunk never splits). Returns false when the series had nothing in the range.
+ */
+async function seriesFrames(
+  s: Series,
+  mint: number,
+  maxt: number,
+  perChunk: number,
+  maxBytes: number,
+  labelBytes: number,
+  emit: (chunks: AggrChunk[]) => Promise<void>,
+): Promise<boolean> {
+  let frame: AggrChunk[] = [];
+  let left = maxBytes - labelBytes;
+  let any = false;
+  const push = async (c: AggrChunk, size: number): Promise<void> => {
+    if (frame.length > 0 && left - size < 0) {
+      await emit(frame);
+      frame = [];
+      left = maxBytes - labelBytes;
+    }
+    frame.push(c);
+    left -= size;
+    any = true;
+  };
+
+  if (s.chunks) {
+    for (const c of s.chunks()) {
+      if (c.maxTime < mint || c.minTime > maxt) continue;
+      const type = chunkEncodingToProto(c.encoding);
+      if (type === null) throw new StoreApiError(grpc.status.INTERNAL, `chunk encoding ${c.encoding} cannot be sent as a raw StoreAPI chunk`);
+      await push(rawChunk(c.minTime, c.maxTime, type, c.data), c.data.length + CHUNK_OVERHEAD);
+    }
+  } else {
+    const it = s.iterator();
+    let vt = it.seek(mint);
+    let chunk: XORChunk | null = null;
+    let app: ReturnType<XORChunk['appender']> | null = null;
+    let n = 0;
+    let cmin = 0;
+    let cmax = 0;
+    while (vt !== ValueType.None) {
+      if (it.t > maxt) break;
+      if (vt === ValueType.Float) {
+        if (chunk === null) {
+          chunk = new XORChunk();
+          app = chunk.appender();
+          n = 0;
+          cmin = it.t;
+        }
+        app!.append(it.t, it.v);
+        cmax = it.t;
+        if (++n >= perChunk) {
+          const data = chunk.bytes();
+          await push(rawChunk(cmin, cmax, Chunk_Encoding.XOR, data), data.length + CHUNK_OVERHEAD);
+          chunk = null;
+        }
+      } else {
+        throw new StoreApiError(grpc.status.UNIMPLEMENTED, 'native histogram samples cannot be re-encoded for the StoreAPI yet');
+      }
+      vt = it.next();
+    }
+    const err = it.err();
+    if (err) throw new StoreApiError(grpc.status.INTERNAL, `iterate series ${s.labels.toString()}: ${err.message}`);
+    if (chunk !== null) {
+      const data = chunk.bytes();
+      await push(rawChunk(cmin, cmax, Chunk_Encoding.XOR, data), data.length + CHUNK_OVERHEAD);
+    }
+  }
+  if (frame.length > 0) await emit(frame);
+  return any;
+}
+
+async function serveSeries(
+  call: grpc.ServerWritableStream<SeriesRequest, SeriesResponse>,
+  src: StoreSource,
+  opts: StoreApiOptions,
+): Promise<void> {
+  const req = call.request;
+  const matchers = matchersFromProto(req.matchers);
+  if (!checkMatchers(src, matchers)) return;
+  const mint = msFromInt64(req.minTime);
+  const maxt = msFromInt64(req.maxTime);
+  const limit = countFromInt64(req.limit);
+  const skipChunks = req.skipChunks;
+  const remove = replicaLabelsToRemove(src, req.withoutReplicaLabels);
+  const maxBytes = opts.maxBytesPerFrame ?? DEFAULT_MAX_BYTES_PER_FRAME;
+  const perChunk = opts.samplesPerChunk ?? DEFAULT_SAMPLES_PER_CHUNK;
+  const out = new FrameWriter(call, countFromInt64(req.responseBatchSize));
+
+  const hints: SelectHints = { start: mint, end: maxt, limit, skipChunks };
+  if (skipChunks) hints.func = 'series';
+  else if (req.queryHints?.func?.name) hints.func = req.queryHints.func.name;
+  const step = req.queryHints?.stepMillis ?? req.step;
+  if (step > 0n) hints.step = countFromInt64(step);
+  const range = req.queryHints?.range?.millis ?? req.range;
+  if (range > 0n) hints.range = countFromInt64(range);
+  if (req.queryHints?.grouping) {
+    hints.grouping = req.queryHints.grouping.labels;
+    hints.by = req.queryHints.grouping.by;
+  }
+  if (req.maxResolutionWindow > 0n) hints.maxResolution = countFromInt64(req.maxResolutionWindow);
+
+  // Without replica labels the order can change ({a, b, replica} vs {a, replica} swap once replica
+  // is gone), so — as Thanos' TSDBStore does — such responses are collected and re-sorted.
+  const sorted: { labels: Labels; frames: PbSeries[] }[] | null = remove.length > 0 ? [] : null;
+
+  const q = src.queryable.querier(mint, maxt);
+  try {
+    const set = q.select(hints, matchers);
+    let sent = 0;
+    let prev: Labels | null = null;
+    for await (const s of set) {
+      if (out.cancelled) return;
+      if (limit > 0 && sent >= limit) break;
+      if (prev !== null && Labels.compare(prev, s.labels) >= 0) {
+        throw new StoreApiError(grpc.status.INTERNAL, `series not sorted: ${s.labels.toString()} after ${prev.toString()}`);
+      }
+      prev = s.labels;
+      const lset = remove.length > 0 ? new LabelsBuilder(s.labels).del(...remove).labels() : s.labels;
+      const labels = labelsToProto(lset);
+      const entry = sorted ? { labels: lset, frames: [] as PbSeries[] } : null;
+      const emit = (chunks: AggrChunk[]): Promise<void> => {
+        const f: PbSeries = { labels, chunks };
+        if (entry) {
+          entry.frames.push(f);
+          return Promise.resolve();
+        }
+        return out.series(f);
+      };
+      let any: boolean;
+      if (skipChunks) {
+        await emit([]);
+        any = true;
+      } else {
+        any = await seriesFrames(s, mint, maxt, perChunk, maxBytes, labelsWireSize(labels), emit);
+      }
+      if (any) {
+        sent++;
+        if (entry) sorted!.push(entry);
+      }
+    }
+    if (sorted) {
+      sorted.sort((a, b) => Labels.compare(a.labels, b.labels));
+      for (const e of sorted) {
+        for (const f of e.frames) {
+          if (out.cancelled) return;
+          await out.series(f);
+        }
+      }
+    }
+    for (const w of set.warnings()) await out.warning(w);
+    await out.flushBatch();
+  } finally {
+    q.close();
+  }
+}
+
+async function serveLabelNames(req: LabelNamesRequest, src: StoreSource): Promise<LabelNamesResponse> {
+  const matchers = matchersFromProto(req.matchers);
+  const limit = countFromInt64(req.limit);
+  const q = src.queryable.querier(msFromInt64(req.start), msFromInt64(req.end));
+  try {
+    const r = await q.labelNames(matchers, { limit });
+    let names = r.values;
+    const remove = replicaLabelsToRemove(src, req.withoutReplicaLabels);
+    if (remove.length > 0) names = names.filter((n) => !remove.includes(n));
+    if (limit > 0 && names.length > limit) names = names.slice(0, limit);
+    return { names, warnings: r.warnings };
+  } catch (e) {
+    throw e instanceof StoreApiError ? e : new StoreApiError(grpc.status.INTERNAL, (e as Error).message);
+  } finally {
+    q.close();
+  }
+}
+
+async function serveLabelValues(req: LabelValuesRequest, src: StoreSource): Promise<LabelValuesResponse> {
+  if (req.label === '') throw new StoreApiError(grpc.status.INVALID_ARGUMENT, 'label name parameter cannot be empty');
+  const matchers = matchersFromProto(req.matchers);
+  if (req.withoutReplicaLabels.includes(req.label)) return { values: [], warnings: [] };
+  const limit = countFromInt64(req.limit);
+  const q = src.queryable.querier(msFromInt64(req.start), msFromInt64(req.end));
+  try {
+    const r = await q.labelValues(req.label, matchers, { limit });
+    let values = r.values;
+    if (limit > 0 && values.length > limit) values = values.slice(0, limit);
+    return { values, warnings: r.warnings };
+  } catch (e) {
+    throw e instanceof StoreApiError ? e : new StoreApiError(grpc.status.INTERNAL, (e as Error).message);
+  } finally {
+    q.close();
+  }
+}
