@@ -1,4 +1,4 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,8 +7,7 @@ import { bucketContract } from './contract.ts';
 import { FilesystemBucket } from './filesystem.ts';
 import { createBucket } from './config.ts';
 import { PrefixedBucket } from './prefixed.ts';
-import { startS3rver, FaultProxy, type S3rverHandle } from './testutil.ts';
-import type { Bucket } from './bucket.ts';
+import { startS3rver, type S3rverHandle } from './testutil.ts';
 
 const PART = 5 * 1024 * 1024;
 
@@ -75,68 +74,17 @@ bucketContract('s3 (s3rver, path-style, AWS SDK v3)', async () => {
   };
 });
 
-function multipartChecker(proxy: FaultProxy) {
-  return (key: string, minParts: number) => {
-    const parts = new Set(
-      proxy
-        .succeeded('PUT', (k) => k === key)
-        .map((e) => /(?:^|&)partNumber=(\d+)/.exec(e.query)?.[1])
-        .filter((x): x is string => x !== undefined),
-    );
-    assert.ok(parts.size >= minParts, `${key}: expected ≥${minParts} uploaded parts, saw ${parts.size}`);
-    const completes = proxy.succeeded('POST', (k) => k === key).filter((e) => /uploadId=/.test(e.query));
-    assert.ok(completes.length >= 1, `${key}: no CompleteMultipartUpload`);
-  };
-}
-
-let faultProxy: FaultProxy | undefined;
-bucketContract('s3 behind a fault-injecting proxy (500, 503, resets, delays)', async () => {
+bucketContract('s3, ListObjects v1', async () => {
   const h = await startS3rver();
-  const proxy = await FaultProxy.start(h.port, h.bucket, { rate: 0.2, kinds: ['500', '503', 'reset', 'delay'], delayMs: 1500, seed: 42 });
-  faultProxy = proxy;
-  const bucket = createBucket(
-    s3yaml(proxy.endpoint, h, '  http_config:\n    response_header_timeout: 1s\n  max_retries: 12\n'),
-    { s3Overrides: fastRetry },
-  );
+  const bucket = createBucket(s3yaml(h.endpoint, h, '  list_objects_version: v1\n'), { s3Overrides: fastRetry });
   return {
     bucket,
     partSize: PART,
-    assertMultipart: multipartChecker(proxy),
     async cleanup() {
       await bucket.close();
-      await proxy.close();
       await h.close();
     },
   };
-});
-
-test('the fault proxy really injected every kind of fault and the client retried through them', () => {
-  const p = faultProxy;
-  assert.ok(p, 'fault proxy contract did not run');
-  const kinds = new Map<string, number>();
-  for (const e of p.log) if (e.fault) kinds.set(e.fault, (kinds.get(e.fault) ?? 0) + 1);
-  for (const k of ['500', '503', 'reset', 'delay']) assert.ok((kinds.get(k) ?? 0) > 0, `no ${k} faults injected: ${JSON.stringify([...kinds])}`);
-  // Delayed requests hit the 1s response timeout, so the client gave up on them and retried.
-  assert.ok(p.log.some((e) => e.fault === 'delay' && !e.forwarded), 'no delayed request was abandoned by the client');
-});
-
-test('s3: a request that keeps failing gives up after max_retries with the server error', async () => {
-  const h = await startS3rver();
-  const proxy = await FaultProxy.start(h.port, h.bucket, { rate: 1, kinds: ['503'] });
-  const bucket: Bucket = createBucket(s3yaml(proxy.endpoint, h, '  max_retries: 3\n'), { s3Overrides: fastRetry });
-  try {
-    await assert.rejects(bucket.get('x'), (err: unknown) => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 503);
-    assert.equal(proxy.log.length, 4); // first attempt + 3 retries
-    // Client errors are not retried.
-    proxy.setFaults(null);
-    const before = proxy.log.length;
-    await assert.rejects(bucket.get('missing'), /object not found/);
-    assert.equal(proxy.log.length, before + 1);
-  } finally {
-    await bucket.close();
-    await proxy.close();
-    await h.close();
-  }
 });
 
 test('s3: the seed MinIO config is accepted unchanged and addresses the bucket path-style over http', async () => {
@@ -162,6 +110,79 @@ config:
   }
 });
 
-after(() => {
-  faultProxy = undefined;
+/**
+ * Pagination. s3rver cannot page correctly (it walks its directory tree rather than key order, does
+ * not count common prefixes towards max-keys, and its continuation tokens use DES, which Node 20's
+ * OpenSSL rejects), so this drives S3Bucket against a model of the S3 list API instead: keys in
+ * UTF-8 byte order, contents and common prefixes both count towards MaxKeys, v1 returns NextMarker
+ * only when a delimiter is given (otherwise the client continues from the last key), v2 returns an
+ * opaque NextContinuationToken.
+ */
+test('s3: iter follows list pagination (ListObjects v1 markers, ListObjectsV2 continuation tokens)', async () => {
+  const { S3Bucket } = await import('./s3.ts');
+  const { ListObjectsCommand, ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+  const keys = ['a/1', 'a/2', 'a/sub/x', 'a/sub/y', 'a/sub2/z', 'a/3', 'a.b', 'b/c/d', 'top', 'zz/1'].sort((x, y) =>
+    Buffer.compare(Buffer.from(x), Buffer.from(y)),
+  );
+  function page(prefix: string, delimiter: string | undefined, after: string, max: number) {
+    const items: { key: string; prefix: boolean }[] = [];
+    for (const k of keys) {
+      if (!k.startsWith(prefix)) continue;
+      let item = { key: k, prefix: false };
+      if (delimiter) {
+        const i = k.indexOf(delimiter, prefix.length);
+        if (i >= 0) item = { key: k.slice(0, i + 1), prefix: true };
+      }
+      if (Buffer.compare(Buffer.from(item.key), Buffer.from(after)) <= 0) continue;
+      if (items.length && items[items.length - 1]!.key === item.key) continue;
+      items.push(item);
+    }
+    const out = items.slice(0, max);
+    return { out, truncated: items.length > max, last: out[out.length - 1]?.key ?? '' };
+  }
+  for (const v1 of [true, false]) {
+    const b = new S3Bucket({ bucket: 'b', endpoint: '127.0.0.1:1', insecure: true, listObjectsVersion: v1 ? 'v1' : 'v2', listMaxKeys: 2, accessKey: 'a', secretKey: 's' });
+    let calls = 0;
+    Object.assign(b.client, {
+      send: async (cmd: unknown) => {
+        calls++;
+        if (cmd instanceof ListObjectsCommand) {
+          const i = cmd.input;
+          const p = page(i.Prefix ?? '', i.Delimiter, i.Marker ?? '', i.MaxKeys ?? 1000);
+          return {
+            IsTruncated: p.truncated,
+            ...(p.truncated && i.Delimiter ? { NextMarker: p.last } : {}),
+            Contents: p.out.filter((x) => !x.prefix).map((x) => ({ Key: x.key })),
+            CommonPrefixes: p.out.filter((x) => x.prefix).map((x) => ({ Prefix: x.key })),
+          };
+        }
+        if (cmd instanceof ListObjectsV2Command) {
+          const i = cmd.input;
+          const after = i.ContinuationToken ? Buffer.from(i.ContinuationToken, 'base64').toString() : '';
+          const p = page(i.Prefix ?? '', i.Delimiter, after, i.MaxKeys ?? 1000);
+          return {
+            IsTruncated: p.truncated,
+            ...(p.truncated ? { NextContinuationToken: Buffer.from(p.last).toString('base64') } : {}),
+            Contents: p.out.filter((x) => !x.prefix).map((x) => ({ Key: x.key })),
+            CommonPrefixes: p.out.filter((x) => x.prefix).map((x) => ({ Prefix: x.key })),
+          };
+        }
+        throw new Error('unexpected command');
+      },
+    });
+    const ls = async (dir: string, recursive: boolean) => {
+      const out: string[] = [];
+      await b.iter(dir, (k) => void out.push(k), { recursive });
+      return out;
+    };
+    const name = v1 ? 'v1' : 'v2';
+    assert.deepEqual(await ls('', false), ['a.b', 'a/', 'b/', 'top', 'zz/'], name);
+    assert.deepEqual(await ls('', true), keys, name);
+    assert.deepEqual(await ls('a', false), ['a/1', 'a/2', 'a/3', 'a/sub/', 'a/sub2/'], name);
+    assert.deepEqual(await ls('a/', true), ['a/1', 'a/2', 'a/3', 'a/sub/x', 'a/sub/y', 'a/sub2/z'], name);
+    assert.ok(calls >= 10, `${name}: expected several pages, got ${calls} requests`);
+    await b.close();
+  }
 });
+
+

@@ -104,6 +104,8 @@ export interface S3BucketOptions {
   retryMaxDelayMs?: number;
   trace?: boolean;
   logger?: ObjstoreLogger;
+  /** Keys per list request (S3 default 1000); small values exercise pagination in tests. */
+  listMaxKeys?: number;
 }
 
 /** Resolves the endpoint URL: a bare host[:port] gets http:// (insecure) or https://. */
@@ -257,6 +259,7 @@ export class S3Bucket implements Bucket {
   private readonly retryBase: number;
   private readonly retryMax: number;
   private readonly agents: (http.Agent | https.Agent)[] = [];
+  private readonly listMaxKeys: number | undefined;
 
   constructor(opts: S3BucketOptions) {
     if (!opts.bucket) throw new Error('no s3 bucket in config');
@@ -267,6 +270,7 @@ export class S3Bucket implements Bucket {
     this.disableMultipart = opts.disableMultipart ?? false;
     this.sendContentMd5 = opts.sendContentMd5 ?? true;
     this.listV1 = opts.listObjectsVersion === 'v1';
+    this.listMaxKeys = opts.listMaxKeys;
     this.sse = opts.sse;
     this.maxRetries = opts.maxRetries ?? 10;
     this.retryBase = opts.retryBaseDelayMs ?? 100;
@@ -626,7 +630,13 @@ export class S3Bucket implements Bucket {
       if (this.listV1) {
         const r = await this.retry('list', dir, () =>
           this.client.send(
-            new ListObjectsCommand({ Bucket: this.bucket, Prefix: dir, ...(delimiter ? { Delimiter: delimiter } : {}), ...(token ? { Marker: token } : {}) }),
+            new ListObjectsCommand({
+              Bucket: this.bucket,
+              Prefix: dir,
+              ...(delimiter ? { Delimiter: delimiter } : {}),
+              ...(token ? { Marker: token } : {}),
+              ...(this.listMaxKeys ? { MaxKeys: this.listMaxKeys } : {}),
+            }),
           ),
         );
         keys = [...(r.Contents ?? []).map((c) => c.Key ?? ''), ...(r.CommonPrefixes ?? []).map((c) => c.Prefix ?? '')];
@@ -642,6 +652,7 @@ export class S3Bucket implements Bucket {
               Prefix: dir,
               ...(delimiter ? { Delimiter: delimiter } : {}),
               ...(token ? { ContinuationToken: token } : {}),
+              ...(this.listMaxKeys ? { MaxKeys: this.listMaxKeys } : {}),
             }),
           ),
         );

@@ -45,7 +45,12 @@ export async function startS3rver(bucket = 'thanos'): Promise<S3rverHandle> {
   };
 }
 
-export type FaultKind = '500' | '503' | 'reset' | 'delay';
+/**
+ * 500/503: answered by the proxy, not forwarded. reset: connection closed before forwarding.
+ * delay: held for delayMs, then forwarded unless the client gave up. truncate: forwarded (the server
+ * applies it), then the response is cut: half the body, or nothing for an empty body.
+ */
+export type FaultKind = '500' | '503' | 'reset' | 'delay' | 'truncate';
 
 export interface FaultSpec {
   /** Probability that a matching request gets a fault. */
@@ -192,6 +197,21 @@ export class FaultProxy extends EventEmitter {
     const up = http.request(
       { host: '127.0.0.1', port: this.upstreamPort, method: req.method, path: req.url, headers, agent: false },
       (ures) => {
+        if (fault === 'truncate') {
+          const parts: Buffer[] = [];
+          ures.on('data', (d: Buffer) => parts.push(d));
+          ures.on('end', () => {
+            const body = Buffer.concat(parts);
+            this.record({ ...info, fault, forwarded: true });
+            if (body.length > 1) {
+              res.writeHead(ures.statusCode ?? 502, ures.headers);
+              res.write(body.subarray(0, body.length >> 1), () => req.socket.destroy());
+            } else {
+              req.socket.destroy();
+            }
+          });
+          return;
+        }
         res.writeHead(ures.statusCode ?? 502, ures.headers);
         ures.pipe(res);
         ures.on('end', () => this.record({ ...info, fault, forwarded: true, status: ures.statusCode }));
