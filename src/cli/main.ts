@@ -103,7 +103,10 @@ logFlags(
       .option('--max-time <time>', 'serve only blocks older than this (RFC3339 or relative duration like -1d)'),
     'required',
   ),
-).action(async () => notYet('store', 'the store gateway', 6));
+).action(async (opts: Record<string, unknown>) => {
+  const { runStore } = await import('./store.ts');
+  await runStore(opts);
+});
 
 logFlags(
   queryFlags(
@@ -119,7 +122,10 @@ logFlags(
       .option('--no-query.partial-response', 'fail the query when an endpoint fails')
       .option('--query.auto-downsampling', 'pick a downsampled resolution automatically from the query step', false),
   ),
-).action(async () => notYet('query', 'the distributed querier', 6));
+).action(async (opts: Record<string, unknown>) => {
+  const { runQuery } = await import('./query.ts');
+  await runQuery(opts);
+});
 
 logFlags(
   objstoreFlags(
@@ -140,7 +146,10 @@ logFlags(
       .option('--downsampling.disable', 'do not downsample', false),
     'required',
   ),
-).action(async () => notYet('compact', 'the compactor', 7));
+).action(async (opts: Record<string, unknown>) => {
+  const { runCompact } = await import('./compact.ts');
+  await runCompact(opts);
+});
 
 const tools = program.command('tools').description('tools for operators: bucket inspection, load generation');
 tools
@@ -200,9 +209,5 @@ objstoreFlags(
   await runBucketUploadPrometheus(dir, opts);
 });
 
-function notYet(cmd: string, what: string, issue: number): never {
-  process.stderr.write(`strata ${cmd}: ${what} is not available in this version yet (tracked in issue #${issue}). Use \`strata all\` for a single-process setup.\n`);
-  process.exit(2);
-}
 
 await program.parseAsync(process.argv);
