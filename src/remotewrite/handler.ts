@@ -329,13 +329,19 @@ function applyRequest(wr: DecodedWriteRequest, app: Appender, o: Outcome): void 
   }
 }
 
+/** Status for a reason: limits are retryable (429), histograms are a client problem (400), the rest conflicts (409). */
+function reasonStatus(r: Reason): number {
+  return r === 'limit' ? 429 : r === 'native_histogram' ? 400 : CONFLICT.has(r) ? 409 : 500;
+}
+
+/** Precedence when several kinds occur: 500 > 429 (retry later) > 400 > 409 > 200. */
+const STATUS_RANK: Record<number, number> = { 200: 0, 409: 1, 400: 2, 429: 3, 500: 4 };
+
 function statusFor(o: Outcome): number {
   let status = 200;
   for (const r of o.counts.keys()) {
-    const code = r === 'limit' ? 429 : r === 'native_histogram' ? 400 : CONFLICT.has(r) ? 409 : 500;
-    // Precedence: 429 (retry later) > 400 (malformed) > 409 (conflict).
-    const rank = (c: number): number => (c === 429 ? 3 : c === 400 ? 2 : c === 409 ? 1 : c === 500 ? 4 : 0);
-    if (rank(code) > rank(status)) status = code;
+    const code = reasonStatus(r);
+    if (STATUS_RANK[code]! > STATUS_RANK[status]!) status = code;
   }
   return status;
 }
