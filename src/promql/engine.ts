@@ -442,11 +442,13 @@ class Evaluator {
         let subq = 0;
         for (const p of path) if (p.type === 'SubqueryExpr') subq += p.range + Math.max(0, p.offset);
         const { ts, offset } = infoSelectTimestampAndOffset(n.args[0]!, (a) => this.atTime(a));
-        const start = Math.min(this.queryStart, ts ?? Infinity) - subq - this.lookback + 1 - Math.max(offset, 0) - Math.max(0, -offset) * 0;
-        const end = Math.max(this.queryEnd, ts ?? -Infinity) - Math.min(offset, 0);
-        this.infoRanges.set(n, [start - Math.abs(offset), end + Math.abs(offset)]);
-        if (start - Math.abs(offset) < mn) mn = start - Math.abs(offset);
-        if (end + Math.abs(offset) > mx) mx = end + Math.abs(offset);
+        // A superset of Prometheus infoSelectHints (which depend on the evaluator's current range):
+        // the info series are filtered by identifying labels and looked up with lookback at eval time.
+        const start = Math.min(this.queryStart, ts ?? Infinity) - subq - this.lookback + 1 - Math.abs(offset);
+        const end = Math.max(this.queryEnd, ts ?? -Infinity) + Math.abs(offset);
+        this.infoRanges.set(n, [start, end]);
+        if (start < mn) mn = start;
+        if (end > mx) mx = end;
         return;
       }
       if (n.type !== 'VectorSelector') return;
@@ -910,7 +912,7 @@ class Evaluator {
       const svs = s.vs;
       for (let ts = this.start; ts <= this.end; ts += this.interval) {
         const ref = (at ?? ts) - offset;
-        if (at !== undefined) j = -1;
+        // With @ the reference time is constant, so the pointer simply stays put.
         while (j + 1 < n && sts[j + 1]! <= ref) j++;
         if (j < 0) continue;
         const t = sts[j]!;
@@ -1261,7 +1263,7 @@ class Evaluator {
       const ref = (at ?? ts) - vs.offset;
       for (let i = 0; i < series.length; i++) {
         const s = series[i]!;
-        let j = at !== undefined ? -1 : js[i]!;
+        let j = js[i]!;
         while (j + 1 < s.n && s.ts[j + 1]! <= ref) j++;
         js[i] = j;
         if (j < 0) continue;
