@@ -87,6 +87,27 @@ bucketContract('s3, ListObjects v1', async () => {
   };
 });
 
+test('filesystem: leftovers of an interrupted put are never listed', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'strata-fsbucket-'));
+  try {
+    const b = new FilesystemBucket(dir);
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    // What a crash between creating the temp file and the rename leaves behind.
+    await mkdir(path.join(dir, 'blk', 'chunks'), { recursive: true });
+    await writeFile(path.join(dir, 'blk', 'chunks', '.000001.strata-tmp-0123456789ab'), 'partial');
+    await b.put('other/obj', new Uint8Array([1]));
+    const all: string[] = [];
+    await b.iter('', (k) => void all.push(k));
+    assert.deepEqual(all, ['other/']);
+    const rec: string[] = [];
+    await b.iter('', (k) => void rec.push(k), { recursive: true });
+    assert.deepEqual(rec, ['other/obj']);
+    assert.equal(await b.exists('blk/chunks/000001'), false);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('s3: the seed MinIO config is accepted unchanged and addresses the bucket path-style over http', async () => {
   const b = createBucket(`type: s3
 config:

@@ -282,6 +282,9 @@ export class S3Bucket implements Bucket {
       else this.metadata[k] = v;
     }
 
+    // The SDK warns on every start that its releases after January 2027 need Node 22; our lockfile
+    // pins the SDK and we support Node 20, so the warning is noise. Set the variable to "false" to see it.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const endpoint = endpointURL(opts.endpoint, opts.insecure ?? false);
     const h = opts.http ?? {};
     const idle = h.idleConnTimeoutMs ?? 90_000;
