@@ -542,3 +542,29 @@ test('select snapshots the head chunk: later appends are not seen by iterators o
   await app.commit();
   assert.equal(decodeChunk(copy).length, 20);
 });
+
+test('a sample committed while truncate() removed its series is re-appended, not lost', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'strata-head-trunc-'));
+  try {
+    const h = await Head.open({ walDir: dir, chunkRange: 1000 });
+    const ls = L({ __name__: 'idle' });
+    let app = h.appender();
+    const oldRef = app.append(0, ls, 100, 1);
+    await app.commit();
+    app = h.appender();
+    app.append(0, ls, 2500, 2);
+    const pending = app.commit(); // waits for the WAL write
+    assert.deepEqual(h.truncate(2000), [oldRef]); // the series had nothing at or after 2000
+    await pending;
+    const [s] = await selectAll(h.querier(-Infinity, Infinity), [Matcher.eq('__name__', 'idle')]);
+    assert.deepEqual(s!.samples, [[2500, 2]]);
+    assert.equal(h.droppedOnCommit, 0);
+    await h.close();
+    const h2 = await Head.open({ walDir: dir, chunkRange: 1000 });
+    const [r] = await selectAll(h2.querier(2000, Infinity), [Matcher.eq('__name__', 'idle')]);
+    assert.deepEqual(r!.samples, [[2500, 2]]);
+    await h2.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -304,10 +304,7 @@ export class Head implements Queryable {
 
   /** @internal Applies a committed sample; re-checks ordering. Returns false when dropped. */
   applySample(s: MemSeries, t: number, v: number): boolean {
-    if (s.state === DELETED) {
-      this.droppedOnCommit++;
-      return false;
-    }
+    if (s.state === DELETED) return false; // the caller re-appends it to a new series
     const app = s.app;
     if (app !== null && t <= app.t) {
       if (t === app.t && hasBits(v, app.vHi, app.vLo)) return true; // idempotent resend
@@ -828,7 +825,13 @@ class HeadAppender implements Appender {
     const ts = b.ts;
     const vs = b.vs;
     let dropped = 0;
-    for (let i = 0; i < n; i++) if (!head.applySample(series[i]!, ts[i]!, vs[i]!)) dropped++;
+    let orphans: [Labels, number, number][] | null = null;
+    for (let i = 0; i < n; i++) {
+      const s = series[i]!;
+      if (head.applySample(s, ts[i]!, vs[i]!)) continue;
+      if (s.state === DELETED) (orphans ??= []).push([s.labels, ts[i]!, vs[i]!]);
+      else dropped++;
+    }
     if (dropped > 0) head.warnDropped(dropped);
     if (this.exemplars !== null) {
       const ex = this.exemplars;
@@ -838,6 +841,32 @@ class HeadAppender implements Appender {
       }
     }
     this.finish(true);
+    if (orphans !== null) await this.reappend(orphans);
+  }
+
+  /**
+   * Samples whose series was removed by truncate() while this commit waited for the WAL (the series
+   * had no samples left at or after the truncation time): they are logged and applied again under a
+   * new series (the first WAL record refers to a series a checkpoint may drop), so an acknowledged
+   * sample is never lost. Samples now out of bounds are dropped and counted.
+   */
+  private async reappend(orphans: [Labels, number, number][]): Promise<void> {
+    const head = this.head;
+    const a = head.appender();
+    let dropped = 0;
+    for (const [labels, t, v] of orphans) {
+      try {
+        a.append(0, labels, t, v);
+      } catch (e) {
+        if (!(e instanceof AppendError)) throw e;
+        dropped++;
+      }
+    }
+    await a.commit();
+    if (dropped > 0) {
+      head.droppedOnCommit += dropped;
+      head.warnDropped(dropped);
+    }
   }
 
   rollback(): void {
