@@ -718,6 +718,7 @@ class Evaluator {
     const result = new Map<string, { s: ESeries; lastTs: number }>();
     const byObj = new Map<Labels, { s: ESeries; lastTs: number }>();
     const order: ESeries[] = [];
+    const pool: ESample[][] = matrixes.map(() => []);
     let tempSamples = this.currentSamples;
     let totalOut = 0;
     for (let ts = this.start; ts <= this.end; ts += this.interval) {
@@ -732,7 +733,13 @@ class Evaluator {
           const s = m[si]!;
           const c = cur[si]!;
           if (c < s.n && s.ts[c] === ts) {
-            vec.push({ metric: s.metric, t: ts, v: s.vs[c]!, dropName: s.dropName, si });
+            // One sample object per input series, updated in place each step: functions only read
+            // samples during the step (outputs are copied into the result series right after).
+            let smp = pool[i]![si];
+            if (smp === undefined) pool[i]![si] = smp = { metric: s.metric, t: ts, v: 0, dropName: s.dropName, si };
+            smp.t = ts;
+            smp.v = s.vs[c]!;
+            vec.push(smp);
             if (stepSigs) stepSigs[i]!.push(seriesSigs![i]![si]!);
             cur[si] = c + 1;
           }
