@@ -307,6 +307,11 @@ test('400 for native histograms, naming the series and the reason; float samples
     assert.equal(r.status, 400);
     assert.match(r.body, /lat\{job="x"\}: native histograms are not supported yet/);
     assert.deepEqual(target.head('hist').samplesOf({ __name__: 'f' }), [[1, 1]]);
+    // Mixed with a conflict, the histogram's 400 wins over 409 and both kinds are listed.
+    const mixed = await c.write({ series: [{ ...series('lat', { job: 'x' }, []), histograms: [h] }, series('f', {}, [[0, 1]])] }, 'hist');
+    assert.equal(mixed.status, 400);
+    assert.match(mixed.body, /out of order samples: 1/);
+    assert.match(mixed.body, /native histogram samples \(native histograms are not supported yet\): 1/);
   } finally {
     c.close();
   }
