@@ -1,5 +1,170 @@
-import { notYet } from './notyet.ts';
+// `strata query`: the distributed querier. Endpoints from --endpoint / --endpoint.sd-files / DNS,
+// a fan-out proxy with per-endpoint timeouts and partial responses, replica deduplication, the
+// Prometheus HTTP API (with Thanos' dedup, replicaLabels[], partial_response and
+// max_source_resolution parameters), /api/v1/stores, /metrics, health, and the StoreAPI itself on
+// --grpc-address (so queriers can be stacked).
+import { Gauge } from 'prom-client';
+import { Engine } from '../promql/engine.ts';
+import { createApiV1 } from '../query/api.ts';
+import { ApiError, parseDurationParam } from '../query/http.ts';
+import { HttpServer } from '../observability/http.ts';
+import { createRegistry } from '../observability/metrics.ts';
+import { EndpointSet, type Endpoint } from '../query/endpoints.ts';
+import { ProxyQueryable } from '../query/proxy.ts';
+import { StoreClient } from '../storeapi/client.ts';
+import { StoreServer } from '../storeapi/server.ts';
+import type { Labels } from '../labels/labels.ts';
+import { VERSION, REVISION, BRANCH, BUILD_DATE } from '../version.ts';
+import { loggerFromFlags, opt, stopOnSignals } from './common.ts';
 
-export async function runQuery(_opts: Record<string, unknown>): Promise<void> {
-  notYet('query', 'the distributed querier', 6);
+/** Go strconv.ParseBool. */
+function parseBool(name: string, v: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  throw new ApiError('bad_data', `'${name}' parameter: strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
+}
+
+export interface QueryParamsDefaults {
+  replicaLabels: readonly string[];
+  partialResponse: boolean;
+  autoDownsampling: boolean;
+}
+
+/** Thanos' per-request querier options from API parameters (pkg/api/query/v1.go). */
+export function queryableFromParams(base: ProxyQueryable, d: QueryParamsDefaults, params: URLSearchParams, step?: number): ProxyQueryable {
+  const dedupS = params.get('dedup') ?? '';
+  const dedup = dedupS === '' ? true : parseBool('dedup', dedupS);
+  const rl = params.getAll('replicaLabels[]');
+  const replicaLabels = rl.length > 0 ? rl : d.replicaLabels;
+  const prS = params.get('partial_response') ?? '';
+  const partialResponse = prS === '' ? d.partialResponse : parseBool('partial_response', prS);
+  // max_source_resolution: "auto" (or the auto-downsampling flag) means step/5 for range queries.
+  const msr = params.get('max_source_resolution') ?? '';
+  let maxResolutionMs = 0;
+  if (d.autoDownsampling || msr === 'auto') maxResolutionMs = step !== undefined ? Math.trunc(step / 5) : 0;
+  if (msr !== '' && msr !== 'auto') {
+    try {
+      maxResolutionMs = parseDurationParam(msr);
+    } catch (e) {
+      throw new ApiError('bad_data', `'max_source_resolution' parameter: ${(e as Error).message}`);
+    }
+  }
+  if (maxResolutionMs < 0) throw new ApiError('bad_data', "negative 'max_source_resolution' is not accepted. Try a positive integer");
+  return base.with({ dedup, replicaLabels, partialResponse, maxResolutionMs });
+}
+
+export async function runQuery(opts: Record<string, unknown>): Promise<void> {
+  const log = loggerFromFlags(opts, 'query');
+  const registry = createRegistry('query');
+  const endpointFlags = opt<string[]>(opts, 'endpoint') ?? [];
+  const sdFiles = opt<string[]>(opts, 'endpoint.sd-files') ?? [];
+  const replicaLabels = opt<string[]>(opts, 'query.replica-label') ?? [];
+  const partialResponse = opt<boolean | undefined>(opts, 'query.partial-response') !== false;
+  const autoDownsampling = Boolean(opt(opts, 'query.auto-downsampling'));
+  const queryTimeout = opt<number>(opts, 'query.timeout');
+  const lookbackDelta = opt<number>(opts, 'query.lookback-delta');
+  const maxSamples = opt<number>(opts, 'query.max-samples');
+  if (endpointFlags.length === 0 && sdFiles.length === 0) log.warn({}, 'no --endpoint or --endpoint.sd-files given: every query answers empty');
+
+  const endpoints = new EndpointSet({
+    endpoints: endpointFlags,
+    sdFiles,
+    logger: log.child({ component: 'endpoints' }),
+    dial(address: string): Endpoint {
+      // The client's deadline is the per-endpoint timeout of every call (Thanos --store.response-timeout
+      // defaults to none; the query timeout bounds it here). The proxy handles partial responses.
+      const c = new StoreClient(address, { timeoutMs: queryTimeout, partialResponse: true });
+      return { name: address, info: () => c.info(), queryable: c, close: () => c.close() };
+    },
+  });
+  const proxy = new ProxyQueryable({ endpoints: () => endpoints.active(), timeoutMs: queryTimeout, partialResponse, replicaLabels, dedup: true, algorithm: 'penalty' });
+
+  const gauge = new Gauge({
+    name: 'strata_query_endpoints',
+    help: 'Endpoints known to the querier, by component type and health (Thanos: thanos_store_nodes_grpc_connections).',
+    labelNames: ['component', 'healthy'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of endpoints.statuses()) this.inc({ component: s.componentType ?? 'unknown-store-api', healthy: String(s.lastError === null && s.lastCheck !== null) });
+    },
+  });
+  void gauge;
+
+  const engine = new Engine({ lookbackDelta, timeout: queryTimeout, maxSamples });
+  const defaults: QueryParamsDefaults = { replicaLabels, partialResponse, autoDownsampling };
+  const api = createApiV1({
+    queryable: proxy,
+    queryableFor: (params, step) => queryableFromParams(proxy, defaults, params, step),
+    engine,
+    lookbackDelta,
+    queryTimeout,
+    maxSamples,
+    buildInfo: { version: VERSION, revision: REVISION, branch: BRANCH, buildUser: 'strata', buildDate: BUILD_DATE, goVersion: `node${process.versions.node}` },
+    logger: log,
+    flags: Object.fromEntries(Object.entries(opts).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)])),
+  });
+
+  let ready = false;
+  const http = new HttpServer({
+    address: opt<string>(opts, 'http-address'),
+    registry,
+    ready: () => ready,
+    handlers: [
+      (req, res, url) => {
+        if (url.pathname !== '/api/v1/stores') return false;
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(`{"status":"success","data":${endpoints.storesJSON()}}`);
+        return true;
+      },
+      api,
+    ],
+    onError: (err) => log.error({ err: (err as Error).message }, 'HTTP handler error'),
+  });
+
+  // The querier's own StoreAPI: the proxy without deduplication (the caller deduplicates).
+  const grpcProxy = proxy.with({ dedup: false, partialResponse: true });
+  const grpc = new StoreServer({
+    address: opt<string>(opts, 'grpc-address'),
+    logger: log.child({ component: 'storeapi' }),
+    store: {
+      componentType: 'query',
+      queryable: grpcProxy,
+      labelSets(): Labels[] {
+        const out: Labels[] = [];
+        const seen = new Set<string>();
+        for (const e of endpoints.active()) {
+          for (const l of e.labelSets) {
+            if (!seen.has(l.key)) {
+              seen.add(l.key);
+              out.push(l);
+            }
+          }
+        }
+        return out;
+      },
+      timeRange() {
+        const eps = endpoints.active();
+        if (eps.length === 0) return { minTime: Number.MIN_SAFE_INTEGER, maxTime: Number.MAX_SAFE_INTEGER };
+        let minTime = Infinity;
+        let maxTime = -Infinity;
+        for (const e of eps) {
+          minTime = Math.min(minTime, e.minTime);
+          maxTime = Math.max(maxTime, e.maxTime);
+        }
+        return { minTime, maxTime };
+      },
+    },
+  });
+
+  stopOnSignals(log, async () => {
+    ready = false;
+    await Promise.all([http.close(5000), grpc.stop(5000)]);
+    endpoints.stop();
+  });
+  await endpoints.start();
+  const httpAddr = await http.listen();
+  const grpcAddr = await grpc.start();
+  ready = true;
+  log.info({ http: `${httpAddr.address}:${httpAddr.port}`, grpc: grpcAddr, endpoints: endpoints.statuses().length, replicaLabels }, 'querier is up');
 }

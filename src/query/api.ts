@@ -45,6 +45,12 @@ export interface ApiOptions {
   maxSamples?: number;
   /** Extra per-request engine options derived from parameters (e.g. dedup, partial_response). */
   extraParams?: (params: URLSearchParams) => Partial<QueryOptions>;
+  /**
+   * Per-request Queryable derived from parameters (Thanos: dedup, replicaLabels[], partial_response,
+   * max_source_resolution); `step` is the range query step (ms) when there is one. May throw an
+   * ApiError for invalid parameters. Defaults to `queryable`.
+   */
+  queryableFor?: (params: URLSearchParams, step?: number) => Queryable;
   logger?: ApiLogger;
   /** Command-line flags for /api/v1/status/flags. */
   flags?: Record<string, string>;
@@ -330,6 +336,8 @@ export function createApiV1(opts: ApiOptions): (req: IncomingMessage, res: Serve
     return o;
   };
 
+  const queryableOf = (p: Params, step?: number): Queryable => (opts.queryableFor ? opts.queryableFor(p.toURLSearchParams(), step) : opts.queryable);
+
   const timeoutOpt = (p: Params, o: QueryOptions): void => {
     const to = p.get('timeout');
     if (to === '') return;
@@ -358,9 +366,10 @@ export function createApiV1(opts: ApiOptions): (req: IncomingMessage, res: Serve
       const ts = timeParam(p, 'time', now());
       const o = queryOpts(p);
       timeoutOpt(p, o);
+      const qb = queryableOf(p);
       let r: QueryResult;
       try {
-        r = await opts.engine.instantQuery(opts.queryable, p.get('query'), ts, o);
+        r = await opts.engine.instantQuery(qb, p.get('query'), ts, o);
       } catch (e) {
         throw engineError(e);
       }
@@ -380,9 +389,10 @@ export function createApiV1(opts: ApiOptions): (req: IncomingMessage, res: Serve
       }
       const o = queryOpts(p);
       timeoutOpt(p, o);
+      const qb = queryableOf(p, step);
       let r: QueryResult;
       try {
-        r = await opts.engine.rangeQuery(opts.queryable, p.get('query'), start, end, step, o);
+        r = await opts.engine.rangeQuery(qb, p.get('query'), start, end, step, o);
       } catch (e) {
         throw engineError(e);
       }
@@ -396,7 +406,7 @@ export function createApiV1(opts: ApiOptions): (req: IncomingMessage, res: Serve
       const start = timeParam(p, 'start', MIN_TIME_MS);
       const end = timeParam(p, 'end', MAX_TIME_MS);
       const sets = param('match[]', () => parseMatchers(match));
-      const { labels, warnings } = await collectSeries(opts.queryable, start, end, sets, limit);
+      const { labels, warnings } = await collectSeries(queryableOf(p), start, end, sets, limit);
       let out = labels;
       if (limit > 0 && out.length > limit) {
         out = out.slice(0, limit);
@@ -415,7 +425,7 @@ export function createApiV1(opts: ApiOptions): (req: IncomingMessage, res: Serve
       } catch (e) {
         throw new ApiError('bad_data', (e as Error).message);
       }
-      const q = opts.queryable.querier(start, end);
+      const q = queryableOf(p).querier(start, end);
       const warnings: string[] = [];
       let names: string[];
       try {
@@ -466,7 +476,7 @@ export function createApiV1(opts: ApiOptions): (req: IncomingMessage, res: Serve
       } catch (e) {
         throw new ApiError('bad_data', (e as Error).message);
       }
-      const q = opts.queryable.querier(start, end);
+      const q = queryableOf(p).querier(start, end);
       const warnings: string[] = [];
       let vals: string[];
       try {

@@ -1,0 +1,401 @@
+// The querier's endpoint set (Thanos pkg/query/endpointset.go, pkg/discovery/dns, file SD):
+// endpoints come from static `--endpoint` specs, from Prometheus file_sd files (watched and
+// re-read) and from DNS (`dns+host:port`: A/AAAA lookup; `dnssrv+_svc._proto.name`: SRV records,
+// target:port; `dnssrvnoa+`: SRV targets used as host names without a lookup), re-resolved
+// periodically. Every endpoint is probed with Info periodically; its label sets and time range
+// drive the proxy's pruning and /api/v1/stores shows its health.
+import { readFile, watch as fsWatch } from 'node:fs';
+import { promisify } from 'node:util';
+import { dirname, basename } from 'node:path';
+import { promises as dnsPromises } from 'node:dns';
+import { parse as parseYaml } from 'yaml';
+import { Labels } from '../labels/labels.ts';
+import type { Queryable } from '../storage/interfaces.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ProxyEndpoint } from './proxy.ts';
+import { jsonString, labelsJSON } from './http.ts';
+
+const readFileP = promisify(readFile);
+
+/** What an endpoint advertises through thanos.info.Info/Info (same shape as storeapi's StoreInfo). */
+export interface EndpointInfo {
+  labelSets: Labels[];
+  minTime: number;
+  maxTime: number;
+  componentType: string;
+  supportsWithoutReplicaLabels?: boolean;
+}
+
+/** A connection to one StoreAPI endpoint. */
+export interface Endpoint {
+  readonly name: string;
+  info(): Promise<EndpointInfo>;
+  readonly queryable: Queryable;
+  close?(): void;
+}
+
+/** Resolves DNS names (node:dns by default; replaceable in tests). */
+export interface Resolver {
+  resolveSrv(name: string): Promise<{ name: string; port: number }[]>;
+  /** All A/AAAA addresses of a host. */
+  lookup(host: string): Promise<string[]>;
+}
+
+export const systemResolver: Resolver = {
+  resolveSrv: (name) => dnsPromises.resolveSrv(name),
+  lookup: async (host) => (await dnsPromises.lookup(host, { all: true })).map((a) => a.address),
+};
+
+export type EndpointSpec =
+  | { kind: 'static'; addr: string }
+  | { kind: 'dns'; host: string; port: string }
+  | { kind: 'dnssrv'; name: string; noA: boolean };
+
+/** Parses an endpoint flag/target: host:port, dns+host:port, dnssrv+name, dnssrvnoa+name. */
+export function parseEndpointSpec(s: string): EndpointSpec {
+  const m = /^(dns|dnssrv|dnssrvnoa)\+(.+)$/.exec(s);
+  if (!m) {
+    if (!/^(\[[^\]]*\]|[^:/\s]+):\d{1,5}$/.test(s)) throw new Error(`invalid endpoint ${JSON.stringify(s)}: expected host:port, dns+host:port or dnssrv+name`);
+    return { kind: 'static', addr: s };
+  }
+  const rest = m[2]!;
+  if (m[1] === 'dns') {
+    const i = rest.lastIndexOf(':');
+    if (i <= 0 || !/^\d{1,5}$/.test(rest.slice(i + 1))) throw new Error(`invalid endpoint ${JSON.stringify(s)}: dns+ needs host:port`);
+    return { kind: 'dns', host: rest.slice(0, i), port: rest.slice(i + 1) };
+  }
+  // Thanos ignores a port given with an SRV name; the records carry the ports.
+  const i = rest.lastIndexOf(':');
+  const name = i > 0 && /^\d+$/.test(rest.slice(i + 1)) ? rest.slice(0, i) : rest;
+  return { kind: 'dnssrv', name, noA: m[1] === 'dnssrvnoa' };
+}
+
+function joinHostPort(host: string, port: string | number): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Resolves one spec into addresses. */
+export async function resolveSpec(spec: EndpointSpec, r: Resolver): Promise<string[]> {
+  switch (spec.kind) {
+    case 'static':
+      return [spec.addr];
+    case 'dns': {
+      const ips = await r.lookup(spec.host);
+      return ips.map((ip) => joinHostPort(ip, spec.port));
+    }
+    case 'dnssrv': {
+      const recs = await r.resolveSrv(spec.name);
+      const out: string[] = [];
+      for (const rec of recs) {
+        if (spec.noA) out.push(joinHostPort(rec.name, rec.port));
+        else for (const ip of await r.lookup(rec.name)) out.push(joinHostPort(ip, rec.port));
+      }
+      return out;
+    }
+  }
+}
+
+/** Parses a Prometheus file_sd file (JSON or YAML): a list of `{targets: [...], labels: {...}}`. */
+export function parseFileSD(text: string, file: string): string[] {
+  const doc: unknown = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
+  if (doc === null || doc === undefined) return [];
+  if (!Array.isArray(doc)) throw new Error(`${file}: file SD content must be a list of target groups`);
+  const out: string[] = [];
+  for (const g of doc as unknown[]) {
+    if (typeof g !== 'object' || g === null) throw new Error(`${file}: target group must be an object`);
+    const targets = (g as { targets?: unknown }).targets;
+    if (targets === undefined || targets === null) continue;
+    if (!Array.isArray(targets) || targets.some((t) => typeof t !== 'string')) throw new Error(`${file}: targets must be a list of strings`);
+    out.push(...(targets as string[]));
+  }
+  return out;
+}
+
+interface Status {
+  lastCheck: number | null;
+  lastError: string | null;
+  info: EndpointInfo | null;
+}
+
+class EndpointRef {
+  status: Status = { lastCheck: null, lastError: null, info: null };
+  constructor(
+    readonly endpoint: Endpoint,
+    /** Strict endpoints (static flags) are queried even when unhealthy, so failures show as warnings. */
+    public strict: boolean,
+  ) {}
+
+  /** Like Thanos: queryable when strict or the last Info call succeeded. */
+  queryable(): boolean {
+    return this.strict || (this.status.lastCheck !== null && this.status.lastError === null);
+  }
+
+  proxyEndpoint(): ProxyEndpoint {
+    const i = this.status.info;
+    // Without any successful Info yet: assume a store covering everything (Thanos maxRangeStoreMetadata).
+    return {
+      name: this.endpoint.name,
+      queryable: this.endpoint.queryable,
+      labelSets: i ? i.labelSets : [],
+      minTime: i ? i.minTime : -Infinity,
+      maxTime: i ? i.maxTime : Infinity,
+    };
+  }
+}
+
+export interface EndpointSetOptions {
+  /** `--endpoint` values (strict: always queried). */
+  endpoints?: readonly string[];
+  /** `--endpoint.sd-files` paths. */
+  sdFiles?: readonly string[];
+  /** Opens a connection to an address. */
+  dial: (address: string) => Endpoint;
+  resolver?: Resolver;
+  /** Info refresh interval (Thanos: 5s). */
+  refreshIntervalMs?: number;
+  /** Deadline of one Info call (Thanos --endpoint.info-timeout: 5s). */
+  infoTimeoutMs?: number;
+  /** DNS re-resolution interval (Thanos --store.sd-dns-interval: 30s). */
+  dnsIntervalMs?: number;
+  /** Fallback re-read of file SD files besides the watcher (Prometheus file_sd refresh_interval: 5m). */
+  fileSDIntervalMs?: number;
+  logger?: Logger;
+  now?: () => number;
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what}: deadline of ${ms}ms exceeded`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+/** Endpoints of the querier, kept up to date in the background after start(). */
+export class EndpointSet {
+  private readonly refs = new Map<string, EndpointRef>();
+  private readonly staticSpecs: EndpointSpec[];
+  private fileTargets = new Map<string, EndpointSpec[]>();
+  private dnsCache = new Map<string, { addrs: string[]; at: number }>();
+  private timers: NodeJS.Timeout[] = [];
+  private watchers: { close(): void }[] = [];
+  private updating: Promise<void> | null = null;
+  private pendingUpdate = false;
+  private stopped = false;
+  private readonly now: () => number;
+  private readonly resolver: Resolver;
+
+  constructor(private readonly opts: EndpointSetOptions) {
+    this.staticSpecs = (opts.endpoints ?? []).map(parseEndpointSpec);
+    this.now = opts.now ?? Date.now;
+    this.resolver = opts.resolver ?? systemResolver;
+  }
+
+  /** Reads SD files, resolves, probes every endpoint once, then keeps refreshing in the background. */
+  async start(): Promise<void> {
+    for (const f of this.opts.sdFiles ?? []) await this.loadFile(f);
+    this.watchFiles();
+    await this.update();
+    const every = (ms: number, f: () => void): void => {
+      const t = setInterval(f, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.opts.refreshIntervalMs ?? 5000, () => void this.update());
+    if ((this.opts.sdFiles ?? []).length > 0) {
+      every(this.opts.fileSDIntervalMs ?? 300_000, () => void this.reloadFiles());
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+    for (const r of this.refs.values()) r.endpoint.close?.();
+    this.refs.clear();
+  }
+
+  private async loadFile(file: string): Promise<boolean> {
+    try {
+      const text = await readFileP(file, 'utf8');
+      const specs = parseFileSD(text, file).map(parseEndpointSpec);
+      const prev = this.fileTargets.get(file);
+      const changed = !prev || JSON.stringify(prev) !== JSON.stringify(specs);
+      this.fileTargets.set(file, specs);
+      return changed;
+    } catch (e) {
+      // Like Prometheus file SD: keep the last good targets of a file that cannot be read.
+      this.opts.logger?.warn({ file, err: (e as Error).message }, 'file SD: cannot read targets, keeping the previous ones');
+      return false;
+    }
+  }
+
+  private async reloadFiles(): Promise<void> {
+    let changed = false;
+    for (const f of this.opts.sdFiles ?? []) if (await this.loadFile(f)) changed = true;
+    if (changed && !this.stopped) await this.update();
+  }
+
+  /** Watches each file's directory (editors and configuration tools replace files by rename). */
+  private watchFiles(): void {
+    const byDir = new Map<string, Set<string>>();
+    for (const f of this.opts.sdFiles ?? []) {
+      const d = dirname(f);
+      if (!byDir.has(d)) byDir.set(d, new Set());
+      byDir.get(d)!.add(basename(f));
+    }
+    let debounce: NodeJS.Timeout | null = null;
+    for (const [dir, names] of byDir) {
+      try {
+        const w = fsWatch(dir, { persistent: false }, (_ev, name) => {
+          if (name !== null && !names.has(String(name))) return;
+          if (debounce) clearTimeout(debounce);
+          debounce = setTimeout(() => void this.reloadFiles(), 50);
+        });
+        w.on('error', () => {});
+        this.watchers.push(w);
+      } catch (e) {
+        this.opts.logger?.warn({ dir, err: (e as Error).message }, 'file SD: cannot watch directory; relying on periodic re-reads');
+      }
+    }
+  }
+
+  private async resolveCached(spec: EndpointSpec): Promise<string[]> {
+    if (spec.kind === 'static') return [spec.addr];
+    const key = JSON.stringify(spec);
+    const c = this.dnsCache.get(key);
+    const ttl = this.opts.dnsIntervalMs ?? 30_000;
+    if (c && this.now() - c.at < ttl) return c.addrs;
+    try {
+      const addrs = await resolveSpec(spec, this.resolver);
+      this.dnsCache.set(key, { addrs, at: this.now() });
+      return addrs;
+    } catch (e) {
+      // Keep the previous answer on failures (Thanos dns provider).
+      this.opts.logger?.warn({ spec: key, err: (e as Error).message }, 'endpoint DNS resolution failed');
+      return c?.addrs ?? [];
+    }
+  }
+
+  /** Re-resolves all specs, adds/removes endpoints and probes every endpoint with Info. */
+  update(): Promise<void> {
+    if (this.updating) {
+      this.pendingUpdate = true;
+      return this.updating;
+    }
+    this.updating = this.doUpdate().finally(() => {
+      this.updating = null;
+      if (this.pendingUpdate && !this.stopped) {
+        this.pendingUpdate = false;
+        void this.update();
+      }
+    });
+    return this.updating;
+  }
+
+  private async doUpdate(): Promise<void> {
+    const want = new Map<string, boolean>(); // address → strict
+    for (const s of this.staticSpecs) for (const a of await this.resolveCached(s)) want.set(a, s.kind === 'static' || want.get(a) === true);
+    for (const specs of this.fileTargets.values()) {
+      for (const s of specs) for (const a of await this.resolveCached(s)) if (!want.has(a)) want.set(a, false);
+    }
+    if (this.stopped) return;
+    for (const [addr, ref] of this.refs) {
+      if (!want.has(addr)) {
+        ref.endpoint.close?.();
+        this.refs.delete(addr);
+        this.opts.logger?.info({ address: addr }, 'endpoint removed');
+      }
+    }
+    for (const [addr, strict] of want) {
+      const ref = this.refs.get(addr);
+      if (ref) ref.strict = strict;
+      else {
+        this.refs.set(addr, new EndpointRef(this.opts.dial(addr), strict));
+        this.opts.logger?.info({ address: addr, strict }, 'endpoint added');
+      }
+    }
+    const timeout = this.opts.infoTimeoutMs ?? 5000;
+    await Promise.all(
+      [...this.refs.values()].map(async (ref) => {
+        try {
+          const info = await withDeadline(ref.endpoint.info(), timeout, `${ref.endpoint.name}: Info`);
+          if (ref.status.lastError !== null) this.opts.logger?.info({ address: ref.endpoint.name }, 'endpoint healthy again');
+          ref.status = { lastCheck: this.now(), lastError: null, info };
+        } catch (e) {
+          const msg = (e as Error).message;
+          if (ref.status.lastError === null) this.opts.logger?.warn({ address: ref.endpoint.name, err: msg }, 'endpoint Info failed');
+          // Keep the last good metadata (Thanos updateMetadata); lastCheck is the last successful check.
+          ref.status = { ...ref.status, lastError: msg };
+        }
+      }),
+    );
+  }
+
+  /** Endpoints the proxy should query (healthy ones, plus strict ones whatever their health). */
+  active(): ProxyEndpoint[] {
+    const out: ProxyEndpoint[] = [];
+    for (const r of this.refs.values()) if (r.queryable()) out.push(r.proxyEndpoint());
+    return out;
+  }
+
+  /** Current status of every endpoint. */
+  statuses(): { name: string; componentType: string | null; lastCheck: number | null; lastError: string | null; labelSets: Labels[]; minTime: number; maxTime: number; strict: boolean }[] {
+    return [...this.refs.values()].map((r) => ({
+      name: r.endpoint.name,
+      componentType: r.status.info?.componentType ?? null,
+      lastCheck: r.status.lastCheck,
+      lastError: r.status.lastError,
+      labelSets: r.status.info?.labelSets ?? [],
+      minTime: r.status.info?.minTime ?? -Infinity,
+      maxTime: r.status.info?.maxTime ?? Infinity,
+      strict: r.strict,
+    }));
+  }
+
+  /**
+   * `data` of Thanos' /api/v1/stores: endpoints grouped by component type, each
+   * {name, lastCheck, lastError, labelSets, minTime, maxTime}. Thanos leaves out endpoints that
+   * never answered Info; we list them under "unknown-store-api" so the UI can show them as down.
+   */
+  storesJSON(): string {
+    const groups = new Map<string, string[]>();
+    const list = this.statuses().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const s of list) {
+      const type = s.componentType ?? 'unknown-store-api';
+      const item =
+        `{"name":${jsonString(s.name)},"lastCheck":${jsonString(goTimeJSON(s.lastCheck))},` +
+        `"lastError":${s.lastError === null ? 'null' : jsonString(s.lastError)},` +
+        `"labelSets":[${s.labelSets.map(labelsJSON).join(',')}],"minTime":${int64JSON(s.minTime)},"maxTime":${int64JSON(s.maxTime)}}`;
+      if (!groups.has(type)) groups.set(type, []);
+      groups.get(type)!.push(item);
+    }
+    const keys = [...groups.keys()].sort();
+    return '{' + keys.map((k) => `${jsonString(k)}:[${groups.get(k)!.join(',')}]`).join(',') + '}';
+  }
+}
+
+/** A millisecond time (or none) as Go's time.Time marshals to JSON (RFC 3339, trailing zeros trimmed). */
+export function goTimeJSON(ms: number | null): string {
+  if (ms === null) return '0001-01-01T00:00:00Z';
+  const iso = new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+  const frac = iso.slice(20, 23).replace(/0+$/, '');
+  return iso.slice(0, 19) + (frac ? '.' + frac : '') + 'Z';
+}
+
+/** A time bound as the int64 Thanos reports: unbounded values become math.MinInt64/MaxInt64. */
+export function int64JSON(ms: number): string {
+  if (ms >= Number.MAX_SAFE_INTEGER) return '9223372036854775807';
+  if (ms <= Number.MIN_SAFE_INTEGER) return '-9223372036854775808';
+  return String(Math.trunc(ms));
+}
