@@ -147,7 +147,14 @@ export class TenantTSDB {
     this.dir = opts.dir;
     this.externalLabels = opts.externalLabels;
     this.blocks = blocks;
-    const inner = new MergeQueryable(() => [this.head as Queryable, ...this.blocks]);
+    // Head + the local blocks overlapping the queried range (block maxTime is exclusive).
+    const inner: Queryable = {
+      querier: (mint, maxt) => {
+        const sources: Queryable[] = [this.head];
+        for (const b of this.blocks) if (b.meta.minTime <= maxt && b.meta.maxTime > mint) sources.push(b);
+        return new MergeQueryable(() => sources).querier(mint, maxt);
+      },
+    };
     this.queryable = new ExternalLabelsQueryable(inner, opts.externalLabels);
     this.shipper = opts.bucket
       ? new Shipper({
