@@ -57,11 +57,16 @@ export interface StoreClientOptions {
   partialResponse?: boolean;
   /** Replica labels the server should strip (when it supports it, see StoreInfo). */
   withoutReplicaLabels?: string[];
-  /** Series per response frame the server may batch (0/1: one series per frame). */
+  /**
+   * Series per response message the server may batch (SeriesRequest.response_batch_size; 0/1: one
+   * series per message). Default 64: grpc-js sends one message per event-loop turn, so per-series
+   * messages cap throughput; servers that predate the field ignore it and we accept both forms.
+   */
   responseBatchSize?: number;
 }
 
 const MAX_MESSAGE = 256 * 1024 * 1024;
+const DEFAULT_BATCH = 64;
 
 export class StoreClient implements Queryable {
   private readonly store: InstanceType<typeof PbStoreClient>;
@@ -173,7 +178,7 @@ class StoreClientQuerier implements Querier {
       shardInfo: undefined,
       withoutReplicaLabels: this.opts.withoutReplicaLabels ?? [],
       limit: BigInt(Math.max(0, Math.trunc(hints.limit ?? 0))),
-      responseBatchSize: BigInt(Math.max(0, Math.trunc(this.opts.responseBatchSize ?? 0))),
+      responseBatchSize: BigInt(Math.max(0, Math.trunc(this.opts.responseBatchSize ?? DEFAULT_BATCH))),
     };
     return new RemoteSeriesSet(this.owner, this.store, req, start, end, aggrs);
   }

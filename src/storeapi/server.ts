@@ -207,10 +207,12 @@ function replicaLabelsToRemove(src: StoreSource, names: readonly string[]): stri
 /** Writes frames to a server stream, waiting for 'drain' when its buffer is full. */
 class FrameWriter {
   private batch: PbSeries[] = [];
+  private batchBytes = 0;
   private closed = false;
   constructor(
     private readonly call: grpc.ServerWritableStream<SeriesRequest, SeriesResponse>,
     private readonly batchSize: number,
+    private readonly maxBytes: number,
   ) {
     call.on('cancelled', () => {
       this.closed = true;
@@ -221,9 +223,12 @@ class FrameWriter {
     return this.closed || this.call.cancelled;
   }
 
-  async series(s: PbSeries): Promise<void> {
+  /** Sends one Series frame (`bytes`: its approximate encoded size, to cap batches). */
+  async series(s: PbSeries, bytes: number): Promise<void> {
     if (this.batchSize > 1) {
+      if (this.batch.length > 0 && this.batchBytes + bytes > this.maxBytes) await this.flushBatch();
       this.batch.push(s);
+      this.batchBytes += bytes;
       if (this.batch.length >= this.batchSize) await this.flushBatch();
       return;
     }
@@ -239,6 +244,7 @@ class FrameWriter {
     if (this.batch.length === 0) return;
     const series = this.batch;
     this.batch = [];
+    this.batchBytes = 0;
     await this.write({ batch: { series } });
   }
 
@@ -364,7 +370,7 @@ async function serveSeries(
   const remove = replicaLabelsToRemove(src, req.withoutReplicaLabels);
   const maxBytes = opts.maxBytesPerFrame ?? DEFAULT_MAX_BYTES_PER_FRAME;
   const perChunk = opts.samplesPerChunk ?? DEFAULT_SAMPLES_PER_CHUNK;
-  const out = new FrameWriter(call, countFromInt64(req.responseBatchSize));
+  const out = new FrameWriter(call, countFromInt64(req.responseBatchSize), maxBytes);
 
   const hints: SelectHints = { start: mint, end: maxt, limit, skipChunks };
   if (skipChunks) hints.func = 'series';
@@ -381,7 +387,7 @@ async function serveSeries(
 
   // Without replica labels the order can change ({a, b, replica} vs {a, replica} swap once replica
   // is gone), so — as Thanos' TSDBStore does — such responses are collected and re-sorted.
-  const sorted: { labels: Labels; frames: PbSeries[] }[] | null = remove.length > 0 ? [] : null;
+  const sorted: { labels: Labels; frames: { f: PbSeries; bytes: number }[] }[] | null = remove.length > 0 ? [] : null;
 
   const q = src.queryable.querier(mint, maxt);
   try {
@@ -397,21 +403,24 @@ async function serveSeries(
       prev = s.labels;
       const lset = remove.length > 0 ? new LabelsBuilder(s.labels).del(...remove).labels() : s.labels;
       const labels = labelsToProto(lset);
-      const entry = sorted ? { labels: lset, frames: [] as PbSeries[] } : null;
+      const labelBytes = labelsWireSize(labels);
+      const entry = sorted ? { labels: lset, frames: [] as { f: PbSeries; bytes: number }[] } : null;
       const emit = (chunks: AggrChunk[]): Promise<void> => {
         const f: PbSeries = { labels, chunks };
+        let bytes = labelBytes;
+        for (const c of chunks) bytes += (c.raw?.data.length ?? 0) + CHUNK_OVERHEAD;
         if (entry) {
-          entry.frames.push(f);
+          entry.frames.push({ f, bytes });
           return Promise.resolve();
         }
-        return out.series(f);
+        return out.series(f, bytes);
       };
       let any: boolean;
       if (skipChunks) {
         await emit([]);
         any = true;
       } else {
-        any = await seriesFrames(s, mint, maxt, perChunk, maxBytes, labelsWireSize(labels), emit);
+        any = await seriesFrames(s, mint, maxt, perChunk, maxBytes, labelBytes, emit);
       }
       if (any) {
         sent++;
@@ -421,9 +430,9 @@ async function serveSeries(
     if (sorted) {
       sorted.sort((a, b) => Labels.compare(a.labels, b.labels));
       for (const e of sorted) {
-        for (const f of e.frames) {
+        for (const { f, bytes } of e.frames) {
           if (out.cancelled) return;
-          await out.series(f);
+          await out.series(f, bytes);
         }
       }
     }
