@@ -1176,6 +1176,7 @@ class Evaluator {
   private evalHistogramFn(e: Call): ESeries[] {
     const isQuantile = e.func.name === 'histogram_quantile';
     const vecArg = isQuantile ? e.args[1]! : e.args[2]!;
+    const bstate = newBucketState();
     return this.rangeEval(e.args, (v, ts, out) => {
       let q = NaN;
       let lower = NaN;
@@ -1192,55 +1193,76 @@ class Evaluator {
         upper = v[1]![0]!.v;
         inVec = v[2]!;
       }
-      const groups = this.groupBuckets(inVec, vecArg);
-      for (const g of groups.values()) {
-        if (g.buckets.length === 0) continue;
+      const groups = this.groupBuckets(inVec, vecArg, bstate);
+      for (const g of groups) {
+        const buckets = g.buckets.slice(0, g.n);
         if (isQuantile) {
-          const r = bucketQuantile(q, g.buckets);
+          const r = bucketQuantile(q, buckets);
           if (r.forcedMonotonic) {
             this.annos.add(Anno.forcedMonotonicity(g.metric.get('__name__'), vecArg.pos, ts, r.minBucket, r.maxBucket, r.maxDiff));
           }
           out.push({ metric: g.metric, t: ts, v: r.q, dropName: true });
         } else {
-          out.push({ metric: g.metric, t: ts, v: bucketFraction(lower, upper, g.buckets), dropName: true });
+          out.push({ metric: g.metric, t: ts, v: bucketFraction(lower, upper, buckets), dropName: true });
         }
       }
     });
   }
 
   /** Classic buckets grouped by labels without `le` (resetHistograms). */
-  private bucketCache = new Map<Labels, { ub: number | null; metric: Labels; key: string }>();
+  private bucketCache = new Map<Labels, { ub: number | null; metric: Labels; key: string; bad?: ReturnType<typeof Anno.badBucketLabel> }>();
 
-  private groupBuckets(inVec: ESample[], vecArg: Expr): Map<string, { metric: Labels; buckets: Bucket[] }> {
-    const groups = new Map<string, { metric: Labels; buckets: Bucket[] }>();
+  /**
+   * Groups classic bucket samples by their labels without `le` (resetHistograms). `state` persists
+   * across the steps of one node: each series' group is resolved once, bucket arrays are reused.
+   */
+  private groupBuckets(inVec: ESample[], vecArg: Expr, state: BucketState): BucketGroup[] {
+    for (const g of state.groups) g.n = 0;
     for (const s of inVec) {
-      let c = this.bucketCache.get(s.metric);
-      if (!c) {
-        const metric = s.metric.without('le');
-        c = { ub: parseGoFloat(s.metric.get('le')), metric, key: metric.key };
-        this.bucketCache.set(s.metric, c);
+      let g = state.bySeries.get(s.metric);
+      if (g === undefined) {
+        let c = this.bucketCache.get(s.metric);
+        if (!c) {
+          const metric = s.metric.without('le');
+          c = { ub: parseGoFloat(s.metric.get('le')), metric, key: metric.key };
+          this.bucketCache.set(s.metric, c);
+        }
+        if (c.ub === null) {
+          c.bad ??= Anno.badBucketLabel(s.metric.get('__name__'), s.metric.get('le'), vecArg.pos);
+          g = null;
+        } else {
+          g = state.byKey.get(c.key) ?? null;
+          if (g === null) {
+            g = { metric: c.metric, buckets: [], n: 0 };
+            state.byKey.set(c.key, g);
+            state.groups.push(g);
+          }
+        }
+        state.bySeries.set(s.metric, g);
+        state.ub.set(s.metric, c.ub ?? NaN);
       }
-      const ub = c.ub;
-      if (ub === null) {
-        this.annos.add(Anno.badBucketLabel(s.metric.get('__name__'), s.metric.get('le'), vecArg.pos));
+      if (g === null) {
+        this.annos.add(this.bucketCache.get(s.metric)!.bad!);
         continue;
       }
-      const metric = c.metric;
-      const k = c.key;
-      let g = groups.get(k);
-      if (!g) {
-        g = { metric, buckets: [] };
-        groups.set(k, g);
-      }
-      g.buckets.push({ upperBound: ub, count: s.v });
+      const b = g.buckets[g.n];
+      const ub = state.ub.get(s.metric)!;
+      if (b) {
+        b.upperBound = ub;
+        b.count = s.v;
+      } else g.buckets.push({ upperBound: ub, count: s.v });
+      g.n++;
     }
-    return groups;
+    const out: BucketGroup[] = [];
+    for (const g of state.groups) if (g.n > 0) out.push(g);
+    return out;
   }
 
   private evalHistogramQuantiles(e: Call): ESeries[] {
     const labelArg = unwrapParens(e.args[1]!);
     const quantileLabel = labelArg.type === 'StringLiteral' ? labelArg.value : '';
     const vecArg = e.args[0]!;
+    const bstate = newBucketState();
     return this.rangeEval(e.args, (v, ts, out) => {
       const qs: number[] = [];
       for (let i = 2; i < v.length; i++) {
@@ -1248,11 +1270,10 @@ class Evaluator {
         if (Number.isNaN(q) || q < 0 || q > 1) this.annos.add(Anno.invalidQuantile(q, e.args[i]!.pos));
         qs.push(q);
       }
-      const groups = this.groupBuckets(v[0]!, vecArg);
+      const groups = this.groupBuckets(v[0]!, vecArg, bstate);
       for (const q of qs) {
-        for (const g of groups.values()) {
-          if (g.buckets.length === 0) continue;
-          const r = bucketQuantile(q, g.buckets.map((b) => ({ ...b })));
+        for (const g of groups) {
+          const r = bucketQuantile(q, g.buckets.slice(0, g.n).map((b) => ({ ...b })));
           if (r.forcedMonotonic) {
             this.annos.add(Anno.forcedMonotonicity(g.metric.get('__name__'), vecArg.pos, ts, r.minBucket, r.maxBucket, r.maxDiff));
           }
@@ -1594,6 +1615,23 @@ class Evaluator {
     }
     return this.mergeSameLabelset(mat);
   }
+}
+
+interface BucketGroup {
+  metric: Labels;
+  buckets: Bucket[];
+  n: number;
+}
+
+interface BucketState {
+  groups: BucketGroup[];
+  byKey: Map<string, BucketGroup>;
+  bySeries: Map<Labels, BucketGroup | null>;
+  ub: Map<Labels, number>;
+}
+
+function newBucketState(): BucketState {
+  return { groups: [], byKey: new Map(), bySeries: new Map(), ub: new Map() };
 }
 
 const IDENTIFYING_LABELS = ['instance', 'job'];
