@@ -36,8 +36,8 @@ interface Proc {
 }
 
 /** Starts `strata receive` on ephemeral ports; resolves once it logged "receiver ready". */
-async function startReceive(args: string[]): Promise<Proc> {
-  const child = spawn(process.execPath, [BIN, 'receive', '--remote-write.address=127.0.0.1:0', '--http-address=127.0.0.1:0', '--log.format=json', ...args], {
+async function startReceive(args: string[], cmd = 'receive'): Promise<Proc> {
+  const child = spawn(process.execPath, [BIN, cmd, '--remote-write.address=127.0.0.1:0', '--http-address=127.0.0.1:0', '--log.format=json', ...args], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -373,6 +373,34 @@ test('receive: kill -9 while blocks are being cut loses and duplicates nothing',
       const local = (await readdir(join(tsdb, tenant))).filter((n) => /^[0-9A-Z]{26}$/.test(n));
       assert.equal(local.length, mine.length, 'every local block was shipped');
     }
+  } finally {
+    if (p) await stop(p, 'SIGKILL');
+    await bkt.close();
+    await rm(tmp, { recursive: true, force: true });
+  }
+});
+
+test('strata all: SIGTERM flushes the head into <data-dir>/bucket (the default filesystem bucket) and exits 0', { timeout: 120_000 }, async () => {
+  const tmp = await mkdtemp(join(tmpdir(), 'strata-all-flush-'));
+  const bkt = new FilesystemBucket(join(tmp, 'bucket'));
+  let p: Proc | null = null;
+  try {
+    const base = Date.now() - 5 * 60_000;
+    const data = makeData(base, 20);
+    p = await startReceive([`--data-dir=${tmp}`, '--grpc-address=127.0.0.1:0', '--label=replica="r1"'], 'all');
+    await send(p.rwURL, data, 0, 20);
+    await assertQueryReturnsAll(p.httpURL, data, 20);
+    assert.equal(await stop(p), 0, p.out());
+    p = null;
+    const metas = await bucketMetas(bkt);
+    assert.equal(metas.length, 2, 'one flushed block per tenant');
+    for (const m of metas) {
+      assert.equal(m.minTime, base);
+      assert.equal(m.maxTime, base + 19_000 + 1);
+      assert.equal(m.thanos!.source, 'receive');
+    }
+    const { samples } = await bucketSamples(bkt);
+    assert.deepEqual(samples, expectedSamples(data, 20));
   } finally {
     if (p) await stop(p, 'SIGKILL');
     await bkt.close();
