@@ -313,3 +313,23 @@ test('label_replace expands $1 like Go regexp.Expand and drops nothing else', as
   // functions.test: label_replace(testmetric, "dst", "destination-value-$1", "src", "source-value-(.*)")
   assert.deepEqual([...m.keys()], ['m{dst="destination-value-10", src="source-value-10"}']);
 });
+
+test('timeout yields errorType timeout with Prometheus text', async () => {
+  const st = new MemoryStorage();
+  st.add(Labels.fromObject({ __name__: 'x' }), 0, 1);
+  const expired = new Engine({ timeout: -1 });
+  await assert.rejects(
+    expired.evalExpr(st, vs('x'), 'x', 0, 0, 0),
+    (e: unknown) => e instanceof PromQLError && e.errorType === 'timeout' && e.message === 'query timed out in expression evaluation',
+  );
+});
+
+test('annotation rendering: possible non-counter info with line:col position', async () => {
+  const st = new MemoryStorage();
+  load(st, M, { __name__: 'foo' }, seq(0, 1, 10));
+  const sel = { ...vs('foo'), pos: { start: 5, end: 8 } };
+  const e: Call = { ...call('rate', { ...ms(sel, 5 * M), pos: { start: 5, end: 12 } }) };
+  const r = await engine.evalExpr(st, e, 'rate(foo[5m])', 10 * M, 10 * M, 0);
+  assert.deepEqual(r.infos, ['PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "foo" (1:6)']);
+  assert.deepEqual(r.warnings, []);
+});
