@@ -8,6 +8,7 @@ import { startDemoWriter } from '../remotewrite/demo.ts';
 import { bucketFromFlags } from '../objstore/config.ts';
 import { loggerFromFlags, opt, stopOnSignals } from './common.ts';
 import { createQueryApiHandler } from './wiring.ts';
+import { createUiHandler } from '../ui/server.ts';
 
 export async function runAll(opts: Record<string, unknown>): Promise<void> {
   const log = loggerFromFlags(opts, 'all');
@@ -47,6 +48,7 @@ export async function runAll(opts: Record<string, unknown>): Promise<void> {
       maxSamples: opt<number>(opts, 'query.max-samples'),
     }),
   );
+  receiver.addHttpHandler(createUiHandler({}));
   let demo: { stop(): Promise<void> } | null = null;
   stopOnSignals(log, async () => {
     await demo?.stop();
