@@ -314,11 +314,15 @@ export class TenantTSDB {
     await wal.truncate(last + 1);
   }
 
-  /** Uploads pending blocks; on failure retries in the background with exponential backoff. */
-  ship(): Promise<void> {
+  /**
+   * Uploads pending blocks; on failure retries in the background with exponential backoff (1 s
+   * doubling to 5 min). While a retry is pending, calls return at once unless `force` is set.
+   */
+  ship(force = false): Promise<void> {
     const shipper = this.shipper;
     if (!shipper || this.closed) return Promise.resolve();
     if (this.shipping) return this.shipping;
+    if (this.shipRetry && !force) return Promise.resolve();
     const run = (async () => {
       try {
         const n = await shipper.sync();
@@ -331,7 +335,7 @@ export class TenantTSDB {
         if (!this.closed && !this.shipRetry) {
           this.shipRetry = setTimeout(() => {
             this.shipRetry = null;
-            void this.ship();
+            void this.ship(true);
           }, delay);
           this.shipRetry.unref();
         }
