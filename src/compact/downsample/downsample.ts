@@ -1,0 +1,270 @@
+// Downsampling as Thanos does it (pkg/compact/downsample/downsample.go): raw blocks become 5m blocks
+// and 5m blocks become 1h blocks made of aggregate chunks (see aggr.ts for the layout).
+// Float series only; native histogram chunks are not produced by Strata and are rejected here.
+import { ChunkEncoding, ValueType } from '../../storage/interfaces.ts';
+import type { ChunkMeta, SampleIterator } from '../../storage/interfaces.ts';
+import { XORIterator } from '../../tsdb/chunkenc/xor.ts';
+import { isStaleNaN } from '../../tsdb/stale.ts';
+import { AggrChunk, AggrChunkBuilder, AggrType, ApplyCounterResetsIterator, CHUNK_ENC_AGGR } from './aggr.ts';
+
+/** currentWindow: the end timestamp of the window `t` falls into (windows are [k·r, (k+1)·r)). */
+export function currentWindow(t: number, r: number): number {
+  // Go's % truncates toward zero; JS's too.
+  return t - (t % r) + r - 1;
+}
+
+function rangeFullness(mint: number, maxt: number, step: number, count: number): number {
+  const f = count / ((maxt - mint) / step);
+  return f > 1 ? 1 : f;
+}
+
+/** How many chunks a downsampled series should get: ≤ 140 windows per chunk on average. */
+export function targetChunkCount(mint: number, maxt: number, inRes: number, outRes: number, count: number): number {
+  const maxSamples = Math.trunc((maxt - mint) / outRes);
+  let full = rangeFullness(mint, maxt, inRes, count);
+  if (!Number.isFinite(full)) full = 1; // maxt == mint: Go gives +Inf → clamped to 1
+  const expSamples = Math.trunc(maxSamples * full) + 1;
+  let x = 1;
+  while (Math.trunc(expSamples / x) > 140) x++;
+  return x;
+}
+
+/** Float aggregator state (Thanos floatAggregator). */
+class Aggregator {
+  total = 0;
+  count = 0;
+  sum = 0;
+  min = Number.MAX_VALUE;
+  max = -Number.MAX_VALUE;
+  counter = 0;
+  resets = 0;
+  last = 0;
+  reset(): void {
+    this.count = 0;
+    this.sum = 0;
+    this.min = Number.MAX_VALUE;
+    this.max = -Number.MAX_VALUE;
+  }
+  add(v: number): void {
+    if (this.total > 0) {
+      if (v < this.last) {
+        this.counter += v;
+        this.resets++;
+      } else {
+        this.counter += v - this.last;
+      }
+    } else {
+      this.counter = v;
+    }
+    this.last = v;
+    this.sum += v;
+    this.count++;
+    this.total++;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+  }
+}
+
+/**
+ * downsampleBatch: aggregates ts/vs[from, to) per window and calls add(windowEnd, aggr) when a
+ * window is complete; window ends are clamped to the batch's last timestamp. Returns the last
+ * window end (Thanos returns nextT).
+ */
+function downsampleBatch(ts: ArrayLike<number>, vs: ArrayLike<number>, from: number, to: number, resolution: number, add: (t: number, a: Aggregator) => void): number {
+  const a = new Aggregator();
+  let nextT = -1;
+  const lastT = ts[to - 1]!;
+  for (let i = from; i < to; i++) {
+    const t = ts[i]!;
+    if (t > nextT) {
+      if (nextT !== -1) add(nextT, a);
+      a.reset();
+      nextT = Math.min(currentWindow(t, resolution), lastT);
+    }
+    a.add(vs[i]!);
+  }
+  if (a.total > 0) add(nextT, a);
+  return nextT;
+}
+
+/** Raw samples (already without stale markers, ascending) to aggregate chunks (Thanos DownsampleRaw). */
+export function downsampleRaw(ts: ArrayLike<number>, vs: ArrayLike<number>, n: number, resolution: number): ChunkMeta[] {
+  if (n === 0) return [];
+  const mint = ts[0]!;
+  const maxt = ts[n - 1]!;
+  // Thanos assumes a raw resolution of 1 minute for the chunk count heuristic.
+  const numChunks = targetChunkCount(mint, maxt, 60 * 1000, resolution, n);
+  const out: ChunkMeta[] = [];
+  const batchSize = Math.trunc(n / numChunks) + 1;
+  const bt: number[] = [];
+  const bv: number[] = [];
+  let p = 0;
+  while (p < n) {
+    let j = Math.min(p + batchSize, n);
+    const curW = currentWindow(ts[j - 1]!, resolution);
+    // Take the rest of the window the batch ends in, to keep windows whole.
+    while (j < n && ts[j]! <= curW) j++;
+    bt.length = 0;
+    bv.length = 0;
+    for (let i = p; i < j; i++) {
+      const v = vs[i]!;
+      if (v !== v) continue; // NaN (incl. stale markers) never aggregated
+      bt.push(ts[i]!);
+      bv.push(v);
+    }
+    p = j;
+    if (bt.length === 0) continue;
+    const ab = new AggrChunkBuilder();
+    // First raw value opens the counter entry; see ApplyCounterResetsIterator.
+    ab.append(AggrType.Counter, bt[0]!, bv[0]!);
+    const lastT = downsampleBatch(bt, bv, 0, bt.length, resolution, (t, a) => {
+      ab.span(t);
+      ab.append(AggrType.Sum, t, a.sum);
+      ab.append(AggrType.Min, t, a.min);
+      ab.append(AggrType.Max, t, a.max);
+      ab.append(AggrType.Count, t, a.count);
+      ab.append(AggrType.Counter, t, a.counter);
+    });
+    // Last raw value, repeated at the last timestamp.
+    ab.append(AggrType.Counter, lastT, bv[bv.length - 1]!);
+    out.push(ab.encode());
+  }
+  return out;
+}
+
+/** Expands an iterator into arrays, skipping stale markers and samples going back in time (expandXorChunkIterator). */
+function expand(it: SampleIterator, ts: number[], vs: number[]): void {
+  let lastT = 0;
+  while (it.next() !== ValueType.None) {
+    const t = it.t;
+    const v = it.v;
+    if (v !== v && isStaleNaN(v)) continue;
+    if (t >= lastT) {
+      ts.push(t);
+      vs.push(v);
+      lastT = t;
+    }
+  }
+  const e = it.err();
+  if (e) throw e;
+}
+
+function subXOR(c: AggrChunk, at: AggrType): XORIterator | null {
+  const s = c.get(at);
+  if (!s) return null;
+  if (s.encoding !== ChunkEncoding.XOR) throw new Error(`aggregate ${at}: histogram aggregates are not supported`);
+  return new XORIterator(s.data);
+}
+
+/** Thanos downsampleFloatAggrBatch: one output chunk from a run of input aggregate chunks. */
+function downsampleAggrBatch(chks: readonly AggrChunk[], resolution: number): ChunkMeta {
+  const ab = new AggrChunkBuilder([]);
+  let mint = Number.POSITIVE_INFINITY;
+  let maxt = Number.NEGATIVE_INFINITY;
+  const ts: number[] = [];
+  const vs: number[] = [];
+  const generic = (at: AggrType, f: (a: Aggregator) => number): void => {
+    ts.length = 0;
+    vs.length = 0;
+    for (const c of chks) {
+      const it = subXOR(c, at);
+      if (it) expand(it, ts, vs);
+    }
+    if (ts.length === 0) return;
+    ab.ensure(at);
+    downsampleBatch(ts, vs, 0, ts.length, resolution, (t, a) => {
+      if (t < mint) mint = t;
+      if (t > maxt) maxt = t;
+      ab.append(at, t, f(a));
+    });
+  };
+  // Counts of windows add up: the new count is the sum of the old counts.
+  generic(AggrType.Count, (a) => a.sum);
+  generic(AggrType.Sum, (a) => a.sum);
+  generic(AggrType.Min, (a) => a.min);
+  generic(AggrType.Max, (a) => a.max);
+
+  const its: SampleIterator[] = [];
+  for (const c of chks) {
+    const it = subXOR(c, AggrType.Counter);
+    if (it) its.push(it);
+  }
+  const cit = new ApplyCounterResetsIterator(its);
+  ts.length = 0;
+  vs.length = 0;
+  expand(cit, ts, vs);
+  if (ts.length > 0) {
+    ab.ensure(AggrType.Counter);
+    ab.append(AggrType.Counter, ts[0]!, vs[0]!);
+    const lastT = downsampleBatch(ts, vs, 0, ts.length, resolution, (t, a) => {
+      if (t < mint) mint = t;
+      if (t > maxt) maxt = t;
+      ab.append(AggrType.Counter, t, a.counter);
+    });
+    ab.append(AggrType.Counter, lastT, cit.lastV);
+  }
+  if (!Number.isFinite(mint) || !Number.isFinite(maxt)) {
+    throw new Error(`invalid range for downsampled aggregate chunk: mint=${mint} maxt=${maxt}`);
+  }
+  ab.mint = mint;
+  ab.maxt = maxt;
+  return ab.encode();
+}
+
+/** Aggregate chunks (inRes) to coarser aggregate chunks (outRes), along input chunk boundaries (Thanos downsampleAggr). */
+export function downsampleAggr(chunks: readonly ChunkMeta[], inRes: number, outRes: number): ChunkMeta[] {
+  if (chunks.length === 0) return [];
+  const acs: AggrChunk[] = [];
+  let numSamples = 0;
+  for (const c of chunks) {
+    if (c.encoding !== CHUNK_ENC_AGGR) throw new Error(`expected aggregate chunk, got encoding ${c.encoding}`);
+    const ac = new AggrChunk(c.data);
+    numSamples += ac.numSamples();
+    acs.push(ac);
+  }
+  const numChunks = targetChunkCount(chunks[0]!.minTime, chunks[chunks.length - 1]!.maxTime, inRes, outRes, numSamples);
+  // Thanos: len(chks)/numChunks; a zero batch would never advance, so take at least one chunk.
+  const batchSize = Math.max(1, Math.trunc(acs.length / numChunks));
+  const out: ChunkMeta[] = [];
+  for (let p = 0; p < acs.length; p += batchSize) out.push(downsampleAggrBatch(acs.slice(p, p + batchSize), outRes));
+  return out;
+}
+
+/**
+ * Downsamples one series given its chunks in order (raw XOR chunks when `inRes` is 0, aggregate
+ * chunks otherwise). Scratch arrays may be passed to avoid reallocating per series.
+ */
+export function downsampleSeries(chunks: readonly ChunkMeta[], inRes: number, outRes: number, scratch?: { ts: number[]; vs: number[] }): ChunkMeta[] {
+  if (outRes <= inRes) throw new Error('target resolution not lower than existing one');
+  for (let i = 1; i < chunks.length; i++) {
+    if (chunks[i - 1]!.maxTime >= chunks[i]!.minTime) throw new Error('found overlapping chunks within series');
+  }
+  if (inRes === 0) {
+    const ts = scratch?.ts ?? [];
+    const vs = scratch?.vs ?? [];
+    ts.length = 0;
+    vs.length = 0;
+    const it = new XORIterator(new Uint8Array(2));
+    for (const c of chunks) {
+      if (c.encoding !== ChunkEncoding.XOR) throw new Error(`cannot downsample raw chunk encoding ${c.encoding}`);
+      it.reset(c.data);
+      expand(it, ts, vs);
+    }
+    return downsampleRaw(ts, vs, ts.length, outRes);
+  }
+  // Thanos fixes non-aggregate chunks found in downsampled blocks by downsampling them to 5m first.
+  const fixed: ChunkMeta[] = [];
+  for (const c of chunks) {
+    if (c.encoding === CHUNK_ENC_AGGR) {
+      fixed.push(c);
+      continue;
+    }
+    if (c.encoding === ChunkEncoding.XOR && c.data.length >= 2 && ((c.data[0]! << 8) | c.data[1]!) > 0) {
+      const ts: number[] = [];
+      const vs: number[] = [];
+      expand(new XORIterator(c.data), ts, vs);
+      fixed.push(...downsampleRaw(ts, vs, ts.length, 5 * 60 * 1000));
+    }
+  }
+  return downsampleAggr(fixed, inRes, outRes);
+}
