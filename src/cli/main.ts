@@ -143,7 +143,10 @@ logFlags(
       .option('--retention.resolution-1h <duration>', 'retention of 1h-downsampled data (0 = forever)', duration, 0)
       .option('--deduplication.replica-label <name>', 'label whose replicas are merged during vertical compaction (repeatable)', collect, [])
       .addOption(new Option('--deduplication.func <func>', 'deduplication algorithm for replicas').choices(['penalty', 'chain']).default('penalty'))
-      .option('--downsampling.disable', 'do not downsample', false),
+      .option('--downsampling.disable', 'do not downsample', false)
+      .option('--compact.concurrency <n>', 'number of groups compacted at the same time', positiveInt, 1)
+      .option('--compact.enable-vertical-compaction', 'merge overlapping blocks of one group (implied by --deduplication.replica-label)', false)
+      .option('--block-files-concurrency <n>', 'number of files of one block uploaded or downloaded at the same time', positiveInt, 1),
     'required',
   ),
 ).action(async (opts: Record<string, unknown>) => {
