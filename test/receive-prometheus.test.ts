@@ -156,7 +156,7 @@ remote_write:
   await waitFor('enough data after the first scrape', async () => Date.now() / 1000 > end + 3, 60_000, 500);
   for (const expr of ['fixture_requests_total', 'rate(fixture_requests_total[5s])', 'fixture_temperature_celsius', 'histogram_quantile(0.5, fixture_latency_seconds_bucket)']) {
     const qs = `query=${encodeURIComponent(expr)}&start=${start}&end=${end}&step=1`;
-    const [a, b] = await Promise.all([getJSON<MatrixResp>(`${prom.url}/api/v1/query_range?${qs}`), getJSON<MatrixResp>(`${receive.httpURL}/api/v1/query_range?${qs}`)]);
+    const [a, b]: [MatrixResp, MatrixResp] = await Promise.all([getJSON<MatrixResp>(`${prom!.url}/api/v1/query_range?${qs}`), getJSON<MatrixResp>(`${receive!.httpURL}/api/v1/query_range?${qs}`)]);
     const norm = (m: MatrixResp, dropExt: boolean) =>
       m.data.result
         .map((s) => {
