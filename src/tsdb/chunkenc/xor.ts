@@ -69,8 +69,14 @@ export class XORChunk {
   /** Bits still free in the last byte (0 = last byte full; Prometheus bstream.count). */
   private free: number;
 
-  /** Wraps existing chunk bytes (appending to them copies on growth), or starts an empty chunk. */
-  constructor(data?: Uint8Array) {
+  /**
+   * Wraps existing chunk bytes (appending to them copies on growth), or starts an empty chunk.
+   * `alloc` supplies zeroed buffers (the head passes a slab allocator to avoid one ArrayBuffer per
+   * chunk); by default each buffer is a new Uint8Array. `initialCapacity` sizes the first buffer
+   * (the head uses the previous chunk's size, so most chunks never grow).
+   */
+  constructor(data?: Uint8Array, alloc?: (n: number) => Uint8Array, initialCapacity = INITIAL_CAP) {
+    this.alloc = alloc ?? null;
     if (data) {
       if (data.length < 2) throw new ChunkDecodeError(`XOR chunk too short: ${data.length} bytes`);
       this.buf = data;
@@ -78,7 +84,8 @@ export class XORChunk {
       this.free = 0;
       this.owned = false;
     } else {
-      this.buf = new Uint8Array(INITIAL_CAP);
+      const cap = Math.max(4, initialCapacity);
+      this.buf = alloc ? alloc(cap) : new Uint8Array(cap);
       this.len = 2;
       this.free = 0;
       this.owned = true;
@@ -87,6 +94,7 @@ export class XORChunk {
 
   /** False while `buf` is caller-supplied memory that we must not write into. */
   private owned: boolean;
+  private readonly alloc: ((n: number) => Uint8Array) | null;
 
   /** Encoding byte of this chunk type (chunkenc.EncXOR). */
   encoding(): 1 {
@@ -160,7 +168,7 @@ export class XORChunk {
     if (!this.owned || this.len + extra > this.buf.length) {
       let cap = Math.max(this.buf.length, INITIAL_CAP);
       while (this.len + extra > cap) cap = cap < 256 ? cap * 2 : cap + (cap >> 1);
-      const nb = new Uint8Array(cap);
+      const nb = this.alloc ? this.alloc(cap) : new Uint8Array(cap);
       nb.set(this.buf.subarray(0, this.len));
       this.buf = nb;
       this.owned = true;

@@ -1000,7 +1000,9 @@ class HeadSeries implements Series {
     // Fix each chunk's sample count now: the head chunk keeps growing.
     this.counts = snap.map((c) => (c.data[0]! << 8) | c.data[1]!);
     const last = snap.length - 1;
-    this.headIdx = last >= 0 && s.head !== null && snap[last]!.data.buffer === s.head.bytes().buffer ? last : -1;
+    const hb = s.head?.bytes();
+    const d = last >= 0 ? snap[last]!.data : null;
+    this.headIdx = d !== null && hb !== undefined && d.buffer === hb.buffer && d.byteOffset === hb.byteOffset ? last : -1;
   }
 
   iterator(_reuse?: SampleIterator): SampleIterator {

@@ -8,6 +8,7 @@ import { ValueType } from '../../storage/interfaces.ts';
 import type { ChunkMeta, SampleIterator } from '../../storage/interfaces.ts';
 import { XORChunk, XORIterator } from '../chunkenc/xor.ts';
 import type { XORAppenderImpl } from '../chunkenc/xor.ts';
+import { slabAlloc } from './slab.ts';
 
 export const SAMPLES_PER_CHUNK = 120;
 
@@ -98,13 +99,16 @@ export class MemSeries {
     if (old !== null && old.numSamples() > 0) {
       const b = old.bytes();
       const prev = this.cdata;
-      const next = new Uint8Array(prev.length + b.length);
+      const next = slabAlloc(prev.length + b.length);
       next.set(prev, 0);
       next.set(b, prev.length);
       this.cdata = next;
       (this.cmeta ??= []).push(this.headMinT, this.app!.t, next.length);
     }
-    const c = new XORChunk();
+    // Size the new chunk like the previous one (+1/8): most chunks then never grow. Prometheus
+    // starts every chunk at 128 bytes.
+    const prevLen = old !== null ? old.bytes().length : 0;
+    const c = new XORChunk(undefined, slabAlloc, prevLen > 0 ? prevLen + (prevLen >> 3) + 8 : 128);
     this.head = c;
     this.app = c.appender();
     this.headMinT = t;
@@ -130,7 +134,12 @@ export class MemSeries {
       }
       if (k > 0) {
         const cutOff = cm[k - 1]!;
-        this.cdata = k === cm.length ? EMPTY : this.cdata.slice(cutOff);
+        if (k === cm.length) this.cdata = EMPTY;
+        else {
+          const rest = slabAlloc(this.cdata.length - cutOff);
+          rest.set(this.cdata.subarray(cutOff));
+          this.cdata = rest;
+        }
         const rest: number[] = [];
         for (let i = k; i < cm.length; i += 3) rest.push(cm[i]!, cm[i + 1]!, cm[i + 2]! - cutOff);
         this.cmeta = rest.length ? rest : null;
