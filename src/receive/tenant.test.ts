@@ -111,6 +111,13 @@ test('cut: aligned windows while the head spans > 1.5 block durations; WAL check
     assert.equal(t3.head.minValidTime, t0 + 59_000 + 1);
     assert.deepEqual(await samplesOf(t3.queryable), all);
     assert.equal(await t3.flush(), null);
+    // New data after the unaligned flushed block: the next cut starts where that block ended.
+    await fill(t3, t0, 100, 60);
+    const next = await t3.compact();
+    assert.deepEqual([next[0]!.minTime, next[0]!.maxTime], [t0 + 59_000 + 1, w0 + 7 * BD]);
+    for (let i = 1; i < next.length; i++) assert.deepEqual([next[i]!.minTime, next[i]!.maxTime], [w0 + (6 + i) * BD, w0 + (7 + i) * BD]);
+    const metas3 = t3.blockMetas();
+    for (let i = 1; i < metas3.length; i++) assert.ok(metas3[i]!.minTime >= metas3[i - 1]!.maxTime, 'blocks do not overlap');
     await t3.close();
   } finally {
     await rm(dir, { recursive: true, force: true });

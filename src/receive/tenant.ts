@@ -137,6 +137,8 @@ export class TenantTSDB {
   private shipRetry: NodeJS.Timeout | null = null;
   private shipFailures = 0;
   private shipping: Promise<void> | null = null;
+  /** End of the newest block cut or loaded (samples before it are out of bounds). */
+  private lastBlockMaxT = -Infinity;
 
   private constructor(
     private readonly opts: TenantOptions,
@@ -147,6 +149,7 @@ export class TenantTSDB {
     this.dir = opts.dir;
     this.externalLabels = opts.externalLabels;
     this.blocks = blocks;
+    for (const b of blocks) if (b.meta.maxTime > this.lastBlockMaxT) this.lastBlockMaxT = b.meta.maxTime;
     // Head + the local blocks overlapping the queried range (block maxTime is exclusive).
     const inner: Queryable = {
       querier: (mint, maxt) => {
@@ -243,8 +246,12 @@ export class TenantTSDB {
       const out: BlockMeta[] = [];
       while (!this.closed && this.compactable()) {
         const bd = this.opts.blockDuration;
-        const mint = Math.floor(this.head.minTime() / bd) * bd;
-        const m = await this.persist(mint, mint + bd, 'cut');
+        const ws = Math.floor(this.head.minTime() / bd) * bd;
+        // The aligned window, but never reaching back into the previous block: after a shutdown
+        // flush ([minT, maxT+1), unaligned) the next window starts where that block ended, so
+        // blocks never overlap (Thanos' compactor refuses overlapping blocks).
+        const mint = Math.max(ws, this.lastBlockMaxT);
+        const m = await this.persist(mint, ws + bd, 'cut');
         if (m) out.push(m);
       }
       return out;
@@ -273,6 +280,7 @@ export class TenantTSDB {
     const started = Date.now();
     const series = peek<BlockSeries>(head.chunkSeries(mint, maxt));
     let meta: BlockMeta | null = null;
+    if (maxt > this.lastBlockMaxT) this.lastBlockMaxT = maxt;
     if (series) {
       meta = await writeBlock(series, {
         dir: this.dir,
