@@ -21,11 +21,11 @@ const REPO = resolve(import.meta.dirname, '..');
 const BIN = join(REPO, 'bin', 'strata.js');
 const PROMTOOL = '/usr/bin/promtool';
 
-/** OpenMetrics text: 4 series, one sample per minute for 5 h from t0 (seconds). */
+/** OpenMetrics text: 4 series, one sample per minute for 7 h from t0 (seconds). */
 function openMetrics(t0: number): { text: string; samples: number } {
   const lines = ['# HELP tb_requests_total Requests.', '# TYPE tb_requests_total counter'];
   let n = 0;
-  for (let k = 0; k < 300; k++) {
+  for (let k = 0; k < 420; k++) {
     for (const inst of ['a', 'b', 'c', 'd']) {
       lines.push(`tb_requests_total{instance="${inst}",job="tb"} ${k * 3 + inst.charCodeAt(0)} ${t0 + k * 60}`);
       n++;
@@ -61,7 +61,7 @@ test('tools bucket: upload-prometheus imports promtool blocks like a sidecar; ls
     await writeFile(join(tmp, 'in.om'), om.text);
     await run(PROMTOOL, ['tsdb', 'create-blocks-from', 'openmetrics', join(tmp, 'in.om'), promDir]);
     const ulids = (await readdir(promDir)).filter((n) => /^[0-9A-Z]{26}$/.test(n)).sort();
-    assert.ok(ulids.length >= 3, `promtool wrote several 2h blocks (${ulids.length})`);
+    assert.ok(ulids.length >= 4, `promtool wrote several 2h blocks (${ulids.length})`);
 
     // Import.
     const up = await strata(['upload-prometheus', promDir, '--label', 'cluster="eu-1"', '--label', 'replica="p0"', cfg]);
@@ -147,13 +147,19 @@ test('tools bucket: upload-prometheus imports promtool blocks like a sidecar; ls
     const mc = await metaOf(bkt, c);
     mc.maxTime = mc.minTime + 60_000;
     await bkt.put(`${c}/meta.json`, new TextEncoder().encode(JSON.stringify(mc)));
+    // A copy of block d under another ULID overlaps d.
+    const d = ulids[3]!;
+    const dup = '01' + d.slice(2, 25) + (d[25] === 'Z' ? 'Y' : 'Z');
+    for (const k of ['chunks/000001', 'index']) await bkt.put(`${dup}/${k}`, await bkt.get(`${d}/${k}`));
+    await bkt.put(`${dup}/meta.json`, new TextEncoder().encode(JSON.stringify({ ...(await metaOf(bkt, d)), ulid: dup })));
     const bad = await strata(['verify', cfg]);
     assert.equal(bad.code, 1);
     const lines = bad.stdout.trim().split('\n');
     assert.ok(lines.some((l) => l.startsWith(`${a}: `) && /checksum mismatch/.test(l)), bad.stdout);
     assert.ok(lines.some((l) => l.startsWith(`${b}: `) && /numSamples/.test(l)), bad.stdout);
     assert.ok(lines.some((l) => l.startsWith(`${c}: `) && /outside block range/.test(l)), bad.stdout);
-    assert.ok(!lines.some((l) => ulids.slice(3).some((u) => l.startsWith(u))), 'healthy blocks report nothing');
+    assert.ok(lines.some((l) => (l.startsWith(`${dup}: overlaps ${d}`) || l.startsWith(`${d}: overlaps ${dup}`))), bad.stdout);
+    assert.ok(!lines.some((l) => ulids.slice(4).some((u) => l.startsWith(u))), 'healthy blocks report nothing');
   } finally {
     await bkt.close();
     await rm(tmp, { recursive: true, force: true });

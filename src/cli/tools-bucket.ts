@@ -389,6 +389,27 @@ export async function verifyBlock(bkt: Bucket, meta: BlockMeta): Promise<VerifyR
   return res;
 }
 
+/** Pairs of blocks with the same external labels and resolution whose time ranges overlap. */
+export function findOverlaps(metas: readonly BlockMeta[]): [BlockMeta, BlockMeta][] {
+  const groups = new Map<string, BlockMeta[]>();
+  for (const m of metas) {
+    const key = `${labelsText(m.thanos?.labels)}@${m.thanos?.downsample.resolution ?? 0}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = []));
+    g.push(m);
+  }
+  const out: [BlockMeta, BlockMeta][] = [];
+  for (const g of groups.values()) {
+    g.sort((a, b) => a.minTime - b.minTime || compareStrings(a.ulid, b.ulid));
+    let prev: BlockMeta | null = null;
+    for (const m of g) {
+      if (prev !== null && m.minTime < prev.maxTime) out.push([prev, m]);
+      if (prev === null || m.maxTime > prev.maxTime) prev = m;
+    }
+  }
+  return out;
+}
+
 export async function runBucketVerify(opts: Opts): Promise<void> {
   const bkt = bucketOf(opts);
   let total = 0;
@@ -403,6 +424,11 @@ export async function runBucketVerify(opts: Opts): Promise<void> {
       total += r.issues.length;
       for (const s of r.issues) process.stdout.write(`${m.ulid}: ${s}\n`);
       progress(`${m.ulid}: ${r.issues.length === 0 ? 'ok' : `${r.issues.length} issues`} (${r.series} series, ${r.chunks} chunks, ${r.samples} samples, ${Date.now() - started} ms)`);
+    }
+    // Bucket-wide: blocks of one stream (external labels + resolution) must not overlap in time.
+    for (const o of findOverlaps(metas)) {
+      total++;
+      process.stdout.write(`${o[1].ulid}: overlaps ${o[0].ulid} ([${o[1].minTime}, ${o[1].maxTime}) and [${o[0].minTime}, ${o[0].maxTime}))\n`);
     }
     progress(`verified ${blocks} blocks, ${total} issues`);
   } finally {
