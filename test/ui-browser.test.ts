@@ -109,6 +109,18 @@ test('web UI in headless Chromium against strata all --demo', { timeout: 120_000
     return vals.slice(1).every((v) => Number.isFinite(Number(v)) && Number(v) > 0);
   }, 5_000, 100);
   await page.screenshot({ path: join(ARTIFACTS, 'ui-graph.png'), fullPage: true });
+  // Stacked mode re-draws the same series; the legend still reports each series' own value.
+  const unstackedValues = await page.locator('.u-legend .u-series .u-value').allInnerTexts();
+  await page.locator('[data-testid="stacked"]').check();
+  await page.waitForURL(/g0\.stacked=1/);
+  await graph.waitFor();
+  assert.equal(await graph.getAttribute('data-series'), String(DEMO_CLUSTERS.length));
+  await page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2, { steps: 5 });
+  await waitFor('hover values in the stacked legend', async () => {
+    const vals = await page.locator('.u-legend .u-series .u-value').allInnerTexts();
+    return vals.slice(1).every((v) => Number(v) > 0) && vals.slice(1).every((v, i) => Number(v) < Number(unstackedValues[i + 1]) * 1.5);
+  }, 5_000, 100);
+  await page.screenshot({ path: join(ARTIFACTS, 'ui-graph-stacked.png'), fullPage: true });
 
   // --- Table tab: an instant query with the same three result series ---
   await page.locator('[data-testid="tab-table"]').click();

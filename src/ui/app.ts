@@ -4,7 +4,7 @@ import 'uplot/dist/uPlot.min.css';
 import './app.css';
 import { setApiPrefix } from './web/api.ts';
 import { doc, h, win, type El, type UiEvent } from './web/dom.ts';
-import { graphPage } from './web/graphpage.ts';
+import { graphHref, graphPage } from './web/graphpage.ts';
 import { blocksPage, statusPage, storesPage, tenantsPage } from './web/pages.ts';
 
 const meta = doc.querySelector('meta[name="strata-api-prefix"]');
@@ -33,8 +33,11 @@ function render(): void {
   const route = current();
   doc.title = `Strata · ${route.title}`;
   nav.replaceChildren(
-    h('a', { class: 'brand', href: '/graph', onclick: go('/graph') }, 'Strata'),
-    ...ROUTES.map((r) => h('a', { href: r.path, class: r === route ? 'active' : '', 'data-testid': `nav-${r.path.slice(1)}`, onclick: go(r.path) }, r.title)),
+    h('a', { class: 'brand', href: graphHref(), onclick: go(graphHref()) }, 'Strata'),
+    ...ROUTES.map((r) => {
+      const href = r.path === '/graph' ? graphHref() : r.path;
+      return h('a', { href, class: r === route ? 'active' : '', 'data-testid': `nav-${r.path.slice(1)}`, onclick: go(href) }, r.title);
+    }),
   );
   const res = route.render(main);
   if (typeof res === 'function') cleanup = res;
@@ -44,7 +47,7 @@ function go(path: string): (e: UiEvent) => void {
   return (e) => {
     if (e.ctrlKey || e.metaKey || e.shiftKey || (e.button ?? 0) !== 0) return;
     e.preventDefault();
-    if (win.location.pathname !== path) win.history.pushState(null, '', path);
+    if (win.location.pathname + win.location.search !== path) win.history.pushState(null, '', path);
     render();
   };
 }

@@ -23,8 +23,15 @@ interface PanelState {
   resolution: string; // auto | 0s | 5m | 1h
 }
 
+let lastSearch = '';
+
+/** The query page's URL with its current state, for navigation links back to it. */
+export function graphHref(): string {
+  return `/graph${lastSearch}`;
+}
+
 function readState(): PanelState {
-  const q = new URLSearchParams(win.location.search);
+  const q = new URLSearchParams(win.location.search || lastSearch);
   return {
     expr: q.get('g0.expr') ?? '',
     tab: q.get('g0.tab') === '1' ? 'table' : 'graph',
@@ -49,7 +56,8 @@ function writeState(s: PanelState): void {
   q.set('g0.max_source_resolution', s.resolution);
   q.set('g0.deduplicate', s.dedup ? '1' : '0');
   q.set('g0.partial_response', s.partial ? '1' : '0');
-  win.history.replaceState(null, '', `${win.location.pathname}?${q}`);
+  lastSearch = `?${q}`;
+  win.history.replaceState(null, '', `${win.location.pathname}${lastSearch}`);
 }
 
 /** Parses the end-time field: empty = now; else an ISO-ish date/time (UTC unless it has an offset). */
@@ -190,13 +198,13 @@ export function graphPage(root: El): () => void {
         if (ac !== inflight) return;
         showAnnotations(r.warnings, r.infos);
         clearGraph();
-        const rows = tableRows(r.data.resultType, r.data.result);
+        const { rows, total } = tableRows(r.data.resultType, r.data.result, MAX_TABLE_ROWS);
         const tbody = h('tbody');
-        for (const [k, v] of rows.slice(0, MAX_TABLE_ROWS)) tbody.append(h('tr', {}, h('td', { class: 'series' }, k), h('td', { class: 'value' }, v)));
-        if (rows.length === 0) tbody.append(h('tr', {}, h('td', { colspan: 2, class: 'empty' }, 'Empty query result')));
+        for (const [k, v] of rows) tbody.append(h('tr', {}, h('td', { class: 'series' }, k), h('td', { class: 'value' }, v)));
+        if (total === 0) tbody.append(h('tr', {}, h('td', { colspan: 2, class: 'empty' }, 'Empty query result')));
         body.replaceChildren(h('table', { class: 'data-table', 'data-testid': 'table', 'data-rows': rows.length }, tbody));
-        if (rows.length > MAX_TABLE_ROWS) body.append(h('div', { class: 'alert warning', 'data-testid': 'series-limit' }, `Showing the first ${MAX_TABLE_ROWS} of ${rows.length} results.`));
-        statusLine.textContent = `Load time: ${Math.round(performance.now() - t0)}ms   Result series: ${rows.length}`;
+        if (total > rows.length) body.append(h('div', { class: 'alert warning', 'data-testid': 'series-limit' }, `Showing the first ${rows.length} of ${total} results.`));
+        statusLine.textContent = `Load time: ${Math.round(performance.now() - t0)}ms   Result series: ${total}`;
       }
     } catch (e) {
       if ((e as Error).name === 'AbortError') return;
@@ -252,18 +260,23 @@ function fmtValue(v: string): string {
   return Number.isNaN(f) ? 'NaN' : v;
 }
 
-function tableRows(type: string, result: unknown): [string, string][] {
+/** The first `limit` rows of a result (series text, value text) and the total count. */
+function tableRows(type: string, result: unknown, limit: number): { rows: [string, string][]; total: number } {
   switch (type) {
-    case 'vector':
-      return (result as VectorSample[]).map((s) => [formatSeries(s.metric), s.value ? fmtValue(s.value[1]) : '']);
-    case 'matrix':
-      return (result as VectorSample[]).map((s) => [formatSeries(s.metric), (s.values ?? []).map(([t, v]) => `${fmtValue(v)} @${t}`).join('\n')]);
+    case 'vector': {
+      const list = result as VectorSample[];
+      return { rows: list.slice(0, limit).map((s) => [formatSeries(s.metric), s.value ? fmtValue(s.value[1]) : '']), total: list.length };
+    }
+    case 'matrix': {
+      const list = result as VectorSample[];
+      return { rows: list.slice(0, limit).map((s) => [formatSeries(s.metric), (s.values ?? []).map(([t, v]) => `${fmtValue(v)} @${t}`).join('\n')]), total: list.length };
+    }
     case 'scalar':
     case 'string': {
       const [t, v] = result as [number, string];
-      return [[`${type} @${formatTime(t * 1000)}`, v]];
+      return { rows: [[`${type} @${formatTime(t * 1000)}`, v]], total: 1 };
     }
     default:
-      return [];
+      return { rows: [], total: 0 };
   }
 }
