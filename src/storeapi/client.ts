@@ -48,6 +48,8 @@ export interface StoreInfo {
   maxTime: number;
   componentType: string;
   supportsWithoutReplicaLabels: boolean;
+  /** StoreInfo.tsdb_infos: label set and time range of each TSDB behind the endpoint (may be empty). */
+  tsdbInfos: { labels: Labels; minTime: number; maxTime: number }[];
 }
 
 export interface StoreClientOptions {
@@ -115,6 +117,11 @@ export function storeInfoFromProto(r: InfoResponse): StoreInfo {
     maxTime: r.store ? msFromInt64(r.store.maxTime) : Number.MAX_SAFE_INTEGER,
     componentType: r.ComponentType,
     supportsWithoutReplicaLabels: r.store?.supportsWithoutReplicaLabels ?? false,
+    tsdbInfos: (r.store?.tsdbInfos ?? []).map((t) => ({
+      labels: labelsFromProto(t.labels?.labels ?? []),
+      minTime: msFromInt64(t.minTime),
+      maxTime: msFromInt64(t.maxTime),
+    })),
   };
 }
 

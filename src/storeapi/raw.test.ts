@@ -124,7 +124,7 @@ let client: grpc.Client;
 let smallFrames: StoreServer;
 let smallClient: grpc.Client;
 before(async () => {
-  const store = { labelSets: () => [ext], timeRange: () => ({ minTime: -5, maxTime: Infinity }), componentType: 'receive' as const, queryable: new ExternalLabelsQueryable(mem, ext) };
+  const store = { labelSets: () => [ext], timeRange: () => ({ minTime: -5, maxTime: Infinity }), componentType: 'receive' as const, queryable: new ExternalLabelsQueryable(mem, ext), tsdbInfos: () => [{ labels: ext, minTime: -5, maxTime: 300 * STEP }] };
   server = new StoreServer({ store, address: '127.0.0.1:0' });
   client = new grpc.Client(await server.start(), grpc.credentials.createInsecure());
   smallFrames = new StoreServer({ store, address: '127.0.0.1:0', maxBytesPerFrame: 300 });
@@ -176,6 +176,13 @@ test('raw /thanos.info.Info/Info', async () => {
   assert.equal(int(store, 2), 9223372036854775807n); // +∞ is math.MaxInt64
   assert.equal(store.has(3), false); // supports_sharding = false (omitted)
   assert.equal(int(store, 5), 1n); // supports_without_replica_labels
+  // 6 tsdb_infos: TSDBInfo{labels=1 (ZLabelSet), min_time=2, max_time=3}
+  const infos = bytesOf(store, 6).map(parse);
+  assert.equal(infos.length, 1);
+  const l = parse(bytesOf(parse(bytesOf(infos[0]!, 1)[0]!), 1)[0]!);
+  assert.deepEqual([str(l, 1), str(l, 2)], ['replica', 'r0']);
+  assert.equal(int(infos[0]!, 2), -5n);
+  assert.equal(int(infos[0]!, 3), BigInt(300 * STEP));
 });
 
 test('raw /thanos.Store/Series: sorted frames with XOR chunks of ≤120 samples, bounds and hashes', async () => {

@@ -59,6 +59,13 @@ test('startStoreApi serves the receiver tenants with their external labels', asy
     );
     assert.equal(info.minTime, base);
     assert.equal(info.maxTime, Number.MAX_SAFE_INTEGER); // math.MaxInt64 on the wire
+    assert.deepEqual(
+      info.tsdbInfos.map((t) => [t.labels.get('tenant_id'), t.minTime, t.maxTime]).sort(),
+      [
+        ['team-a', base, Number.MAX_SAFE_INTEGER],
+        ['team-b', base + 1000, Number.MAX_SAFE_INTEGER],
+      ],
+    );
 
     const got: [Record<string, string>, number[]][] = [];
     for await (const s of client.querier(base, base + 3_600_000).select({ start: base, end: base + 3_600_000 }, [Matcher.eq('__name__', 'up')])) {

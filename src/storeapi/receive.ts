@@ -28,14 +28,23 @@ export function receiverStoreSource(receiver: Receiver): StoreSource {
     },
     timeRange(): { minTime: number; maxTime: number } {
       let minTime = Infinity;
-      for (const t of tenants()) {
-        const h = t.head;
-        if (h.maxTime() >= h.minTime()) minTime = Math.min(minTime, h.minTime());
-        for (const b of t.blockMetas?.() ?? []) minTime = Math.min(minTime, b.minTime);
-      }
+      for (const t of tenants()) minTime = Math.min(minTime, tenantMinTime(t));
       return { minTime, maxTime: Infinity };
     },
+    // As Thanos receive: one entry per tenant TSDB, max time unbounded.
+    tsdbInfos() {
+      return tenants().map((t) => ({ labels: t.externalLabels, minTime: tenantMinTime(t), maxTime: Infinity }));
+    },
   };
+}
+
+/** Oldest sample of a tenant's head and local blocks; +∞ when it has none. */
+function tenantMinTime(t: TenantView): number {
+  let minTime = Infinity;
+  const h = t.head;
+  if (h.maxTime() >= h.minTime()) minTime = h.minTime();
+  for (const b of t.blockMetas?.() ?? []) minTime = Math.min(minTime, b.minTime);
+  return minTime;
 }
 
 /** Starts a StoreAPI + Info gRPC server for the receiver on `address`; returns it started. */

@@ -44,6 +44,17 @@ export interface StoreSource {
   componentType: ComponentType;
   /** Series returned already carry external labels. */
   queryable: Queryable;
+  /**
+   * Optional per-TSDB time ranges (Info StoreInfo.tsdb_infos: Thanos receive lists each tenant,
+   * the store gateway each run of adjacent blocks per label set); queriers use them to skip us.
+   */
+  tsdbInfos?(): TSDBInfoEntry[];
+}
+
+export interface TSDBInfoEntry {
+  labels: Labels;
+  minTime: number;
+  maxTime: number;
 }
 
 export interface StoreApiOptions {
@@ -139,7 +150,11 @@ export function infoResponse(src: StoreSource): InfoResponse {
       maxTime: msToInt64(maxTime),
       supportsSharding: false,
       supportsWithoutReplicaLabels: true,
-      tsdbInfos: [],
+      tsdbInfos: (src.tsdbInfos?.() ?? []).map((t) => ({
+        labels: { labels: labelsToProto(t.labels) },
+        minTime: msToInt64(t.minTime),
+        maxTime: msToInt64(t.maxTime),
+      })),
       supportsProjections: false,
     },
   };
