@@ -1,0 +1,169 @@
+// The lab's Prometheus: a plain Deployment (no operator) that scrapes annotated pods and
+// remote-writes everything to strata-receive with `cluster` as external label and the cluster name
+// as tenant. Its prometheus.yml is checked with `promtool check config` by test/deploy-promtool.test.ts.
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { createHash } from 'node:crypto';
+import { stringify } from 'yaml';
+import { CLUSTER_NAME, HOSTS, NAMES, NS, PORTS, PROMETHEUS_IMAGE, TENANT_HEADER, svcDNS } from './config.ts';
+import { type K8sObject, meta, selector, labels, podSecurity, containerSecurity, httpProbe, resources, scrapeAnnotations } from './common.ts';
+
+export interface PrometheusOptions {
+  /** Remote-write over mutual TLS (client certificate from cert-manager, see mtls.ts). */
+  mtls?: boolean;
+  /** `cluster` external label and THANOS-TENANT header value. */
+  cluster?: string;
+  /** Remote-write URL (default: the in-cluster strata-receive remote-write Service). */
+  remoteWriteUrl?: string;
+}
+
+export const PROMETHEUS_PORT = 9090;
+export const PROMETHEUS_UID = 65534; // nobody, as in the upstream image
+export const PROMETHEUS_TLS_MOUNT = '/etc/prometheus/remote-write-tls';
+
+export function remoteWriteUrl(opts: PrometheusOptions = {}): string {
+  if (opts.remoteWriteUrl) return opts.remoteWriteUrl;
+  const scheme = opts.mtls ? 'https' : 'http';
+  return `${scheme}://${svcDNS(NAMES.receiveRemoteWrite)}:${PORTS.remoteWrite}/api/v1/receive`;
+}
+
+/** prometheus.yml as an object (Prometheus 2.42 configuration format). */
+export function prometheusConfig(opts: PrometheusOptions = {}): Record<string, unknown> {
+  const cluster = opts.cluster ?? CLUSTER_NAME;
+  return {
+    global: {
+      scrape_interval: '30s',
+      scrape_timeout: '10s',
+      evaluation_interval: '30s',
+      external_labels: { cluster },
+    },
+    scrape_configs: [
+      { job_name: 'prometheus', static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
+      {
+        // Pods annotated prometheus.io/scrape=true (every Strata pod): no ServiceMonitor needed.
+        job_name: 'kubernetes-pods',
+        kubernetes_sd_configs: [{ role: 'pod' }],
+        relabel_configs: [
+          { source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'], action: 'keep', regex: 'true' },
+          { source_labels: ['__meta_kubernetes_pod_phase'], action: 'drop', regex: 'Pending|Succeeded|Failed' },
+          { source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_path'], action: 'replace', regex: '(.+)', target_label: '__metrics_path__' },
+          {
+            source_labels: ['__address__', '__meta_kubernetes_pod_annotation_prometheus_io_port'],
+            action: 'replace',
+            regex: '([^:]+)(?::\\d+)?;(\\d+)',
+            replacement: '$1:$2',
+            target_label: '__address__',
+          },
+          { source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'], target_label: 'app' },
+          { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
+          { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod' },
+        ],
+      },
+    ],
+    remote_write: [
+      {
+        name: 'strata',
+        url: remoteWriteUrl(opts),
+        remote_timeout: '30s',
+        headers: { [TENANT_HEADER]: cluster },
+        queue_config: {
+          // The receiver answers 429 when it sheds load: retry instead of dropping samples.
+          retry_on_http_429: true,
+          capacity: 10000,
+          max_shards: 10,
+          max_samples_per_send: 2000,
+          batch_send_deadline: '5s',
+        },
+        metadata_config: { send: true, send_interval: '1m' },
+        ...(opts.mtls
+          ? {
+              tls_config: {
+                ca_file: `${PROMETHEUS_TLS_MOUNT}/ca.crt`,
+                cert_file: `${PROMETHEUS_TLS_MOUNT}/tls.crt`,
+                key_file: `${PROMETHEUS_TLS_MOUNT}/tls.key`,
+                server_name: svcDNS(NAMES.receiveRemoteWrite),
+              },
+            }
+          : {}),
+      },
+    ],
+  };
+}
+
+export function prometheusYAML(opts: PrometheusOptions = {}): string {
+  return stringify(prometheusConfig(opts));
+}
+
+export function prometheus(opts: PrometheusOptions = {}): K8sObject[] {
+  const c = NAMES.prometheus;
+  const ns = NS.monitoring;
+  const sa = new ServiceAccount({ metadata: meta(c, ns, c, 'prometheus') });
+  const role = new ClusterRole({
+    metadata: meta(c, undefined, c, 'prometheus'),
+    rules: [
+      { apiGroups: [''], resources: ['nodes', 'nodes/metrics', 'services', 'endpoints', 'pods'], verbs: ['get', 'list', 'watch'] },
+      { nonResourceURLs: ['/metrics'], verbs: ['get'] },
+    ],
+  });
+  const binding = new ClusterRoleBinding({
+    metadata: meta(c, undefined, c, 'prometheus'),
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: c },
+    subjects: [{ kind: 'ServiceAccount', name: c, namespace: ns }],
+  });
+  const cm = new ConfigMap({ metadata: meta(`${c}-config`, ns, c, 'prometheus'), data: { 'prometheus.yml': prometheusYAML(opts) } });
+  const dep = new Deployment({
+    metadata: meta(c, ns, c, 'prometheus'),
+    spec: {
+      replicas: 1,
+      strategy: { type: 'Recreate' },
+      selector: { matchLabels: selector(c) },
+      template: {
+        metadata: {
+          labels: labels(c, 'prometheus'),
+          // A new config rolls the pod (ConfigMap updates alone would need a /-/reload).
+          annotations: { ...scrapeAnnotations(PROMETHEUS_PORT), 'checksum/config': createHash('sha256').update(prometheusYAML(opts)).digest('hex') },
+        },
+        spec: {
+          serviceAccountName: c,
+          securityContext: podSecurity(PROMETHEUS_UID),
+          containers: [
+            {
+              name: 'prometheus',
+              image: PROMETHEUS_IMAGE,
+              imagePullPolicy: 'IfNotPresent',
+              args: [
+                '--config.file=/etc/prometheus/prometheus.yml',
+                '--storage.tsdb.path=/prometheus',
+                '--storage.tsdb.retention.time=1d',
+                `--web.external-url=http://${HOSTS.prometheus}/`,
+                '--web.route-prefix=/',
+                '--web.enable-lifecycle',
+              ],
+              ports: [{ name: 'http', containerPort: PROMETHEUS_PORT, protocol: 'TCP' }],
+              readinessProbe: httpProbe('/-/ready', 'http', 5, 3),
+              livenessProbe: httpProbe('/-/healthy', 'http', 15, 4, 10),
+              resources: resources('100m', '256Mi', '1', '1Gi'),
+              securityContext: containerSecurity(PROMETHEUS_UID),
+              volumeMounts: [
+                { name: 'config', mountPath: '/etc/prometheus', readOnly: true },
+                { name: 'data', mountPath: '/prometheus' },
+                ...(opts.mtls ? [{ name: 'remote-write-tls', mountPath: PROMETHEUS_TLS_MOUNT, readOnly: true }] : []),
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'config', configMap: { name: `${c}-config` } },
+            { name: 'data', emptyDir: { sizeLimit: '5Gi' } },
+            ...(opts.mtls ? [{ name: 'remote-write-tls', secret: { secretName: NAMES.prometheusClientTlsSecret } }] : []),
+          ],
+        },
+      },
+    },
+  });
+  const svc = new Service({
+    metadata: meta(c, ns, c, 'prometheus'),
+    spec: { type: 'ClusterIP', selector: selector(c), ports: [{ name: 'http', port: PROMETHEUS_PORT, targetPort: 'http', protocol: 'TCP' }] },
+  });
+  return [sa, role, binding, cm, dep, svc];
+}
