@@ -375,4 +375,6 @@ remote_write:
     const s = await getJSON<StoresResp>(`${q.httpURL}/api/v1/stores`);
     return Object.values(s.data).flat().find((e) => e.name === rb.grpc)?.lastError ? true : null;
   }, 20_000, 500);
+  // Graceful SIGTERM.
+  assert.equal(await q.proc.stop(), 0);
 });
