@@ -568,3 +568,21 @@ test('a sample committed while truncate() removed its series is re-appended, not
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('an exact resend of older stored samples is accepted; a different older value is a duplicate', async () => {
+  const head = await Head.open({});
+  const l = Labels.fromObject({ __name__: 'resend', job: 'x' });
+  const app = head.appender();
+  for (let i = 0; i < 300; i++) app.append(0, l, 1000 * i, i * 1.5);
+  await app.commit();
+  // A retried request covering samples 100..299 (older than the newest, spread over chunks).
+  const again = head.appender();
+  for (let i = 100; i < 300; i++) again.append(0, l, 1000 * i, i * 1.5);
+  await again.commit();
+  assert.equal(head.stats().numSamples, 300);
+  const bad = head.appender();
+  assert.throws(() => bad.append(0, l, 1000 * 50, 7), (e: unknown) => e instanceof AppendError && e.kind === 'duplicate');
+  assert.throws(() => bad.append(0, l, 1000 * 50 + 1, 7), (e: unknown) => e instanceof AppendError && e.kind === 'out_of_order');
+  bad.rollback();
+  await head.close();
+});

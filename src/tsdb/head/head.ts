@@ -759,8 +759,13 @@ class HeadAppender implements Appender {
     } else {
       const app = s.app;
       if (app !== null && t <= app.t) {
-        if (t < app.t) throw outOfOrder(s, t, app.t);
-        if (!hasBits(v, app.vHi, app.vLo)) throw duplicate(s, t);
+        if (t < app.t) {
+          // A retried request resends samples older than the newest one: accept exact copies of
+          // stored samples (idempotent retries), reject anything else as Prometheus does.
+          const stored = s.valueAt(t);
+          if (stored === undefined) throw outOfOrder(s, t, app.t);
+          if (!sameBits(v, stored)) throw duplicate(s, t);
+        } else if (!hasBits(v, app.vHi, app.vLo)) throw duplicate(s, t);
         isDup = true;
       }
     }

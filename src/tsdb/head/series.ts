@@ -155,6 +155,18 @@ export class MemSeries {
   }
 
   /**
+   * Looks up the stored sample at exactly t (only called on the out-of-order error path, to accept
+   * exact resends of older samples). Returns the value, or undefined when there is none.
+   */
+  valueAt(t: number): number | undefined {
+    for (const c of this.chunksIn(t, t, false)) {
+      const it = new XORChunk(c.data).iterator();
+      if (it.seek(t) !== 0 && it.t === t) return it.v;
+    }
+    return undefined;
+  }
+
+  /**
    * Chunks overlapping [mint, maxt] (inclusive) as views plus sample counts (a snapshot: later
    * appends to the head chunk are not seen). With copyHead the head chunk's bytes are copied so
    * the result is a standalone chunk.
