@@ -500,3 +500,37 @@ test('errors: gRPC status codes with messages', async () => {
     dead.close();
   }
 });
+
+test('server passes the request time range, matchers and query hints to the source', async () => {
+  const calls: { mint: number; maxt: number; hints: unknown; matchers: string[] }[] = [];
+  const q: Queryable = {
+    querier(mint: number, maxt: number): Querier {
+      return {
+        select(hints, matchers): SeriesSet {
+          calls.push({ mint, maxt, hints: { ...hints }, matchers: matchers.map((m) => m.toString()) });
+          return { warnings: () => [], async *[Symbol.asyncIterator]() {} };
+        },
+        labelNames: async () => ({ values: [], warnings: [] }),
+        labelValues: async () => ({ values: [], warnings: [] }),
+        close: () => {},
+      };
+    },
+  };
+  await withServer(q, async (cl) => {
+    const set = cl.querier(0, 1).select(
+      { start: -5, end: 9_000, step: 30, range: 300, func: 'rate', grouping: ['job'], by: false, limit: 3, maxResolution: 3_600_000 },
+      [new Matcher('=~', 'a', 'x|y'), new Matcher('!=', 'b', '')],
+    );
+    for await (const _ of set);
+    await collect(cl.querier(0, 1).select({ start: 1, end: 2, skipChunks: true }, [Matcher.eq('a', 'b')]));
+  });
+  assert.deepEqual(calls, [
+    {
+      mint: -5,
+      maxt: 9000,
+      hints: { start: -5, end: 9000, limit: 3, skipChunks: false, func: 'rate', step: 30, range: 300, grouping: ['job'], by: false, maxResolution: 3_600_000 },
+      matchers: ['a=~"x|y"', 'b!=""'],
+    },
+    { mint: 1, maxt: 2, hints: { start: 1, end: 2, limit: 0, skipChunks: true, func: 'series' }, matchers: ['a="b"'] },
+  ]);
+});

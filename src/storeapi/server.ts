@@ -390,9 +390,9 @@ async function serveSeries(
   const hints: SelectHints = { start: mint, end: maxt, limit, skipChunks };
   if (skipChunks) hints.func = 'series';
   else if (req.queryHints?.func?.name) hints.func = req.queryHints.func.name;
-  const step = req.queryHints?.stepMillis ?? req.step;
+  const step = req.queryHints?.stepMillis || req.step;
   if (step > 0n) hints.step = countFromInt64(step);
-  const range = req.queryHints?.range?.millis ?? req.range;
+  const range = req.queryHints?.range?.millis || req.range;
   if (range > 0n) hints.range = countFromInt64(range);
   if (req.queryHints?.grouping) {
     hints.grouping = req.queryHints.grouping.labels;
