@@ -306,6 +306,11 @@ remote_write:
     stores.data.receive!.map((e) => e.labelSets).sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1)),
     [[{ replica: 'a', tenant_id: 'default-tenant' }], [{ replica: 'b', tenant_id: 'default-tenant' }]],
   );
+  if (store) {
+    // The store gateway serves both replicas' shipped blocks from the bucket.
+    const sets = stores.data.store![0]!.labelSets.map((l) => l.replica).sort();
+    assert.deepEqual(sets, ['a', 'b']);
+  }
 
   const compareRange = async (query: string, extra = ''): Promise<number> => {
     const qs = `query=${encodeURIComponent(query)}&start=${start / 1000}&end=${end / 1000}&step=1`;
