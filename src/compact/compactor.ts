@@ -164,6 +164,7 @@ export class Compactor {
   private stopped = false;
   private isHalted = false;
   private crashCount = 0;
+  private readonly metaCache = new Map<string, BlockMeta>();
 
   constructor(private readonly opts: CompactorOptions) {
     this.bkt = opts.bucket;
@@ -243,7 +244,7 @@ export class Compactor {
       } else {
         this.log.info({}, 'downsampling was explicitly disabled');
       }
-      const st = await fetchBucketState(this.bkt);
+      const st = await fetchBucketState(this.bkt, 32, this.metaCache);
       await this.applyRetention(st);
       await this.cleanPartialUploads(st);
       await this.deleteMarkedBlocks();
@@ -262,7 +263,7 @@ export class Compactor {
 
   /** Metas a pass may work on: complete, unmarked, past the consistency delay, replica labels removed, deduplicated. */
   private async sync(): Promise<{ st: BucketState; metas: BlockMeta[]; duplicates: BlockMeta[] }> {
-    const st = await fetchBucketState(this.bkt);
+    const st = await fetchBucketState(this.bkt, 32, this.metaCache);
     for (const [id, why] of st.corruptedMeta) this.log.warn({ block: id, err: why }, 'corrupted meta.json; block ignored');
     const live = [...st.metas.values()].filter((m) => !st.deletionMarks.has(m.ulid));
     const { kept: ready } = consistencyDelayFilter(live, this.consistencyDelay, this.now());
@@ -313,10 +314,22 @@ export class Compactor {
       }
       let next = 0;
       let progress = false;
+      // Each group is planned again in memory after every compaction (the bucket only changes
+      // through us for these blocks); the bucket is re-synced once all groups are done.
       const worker = async (): Promise<void> => {
         while (next < work.length) {
           const g = work[next++]!;
-          if (await this.compactGroup(g, planned.get(g.key)!, join(scratch, g.key))) progress = true;
+          let toCompact = planned.get(g.key)!;
+          while (toCompact.length > 0) {
+            const r = await this.compactGroup(g, toCompact, join(scratch, g.key));
+            if (!r.changed) break;
+            progress = true;
+            const gone = new Set(toCompact.map((m) => m.ulid));
+            if (r.noCompact) noCompact.add(r.noCompact);
+            else g.metas = g.metas.filter((m) => !gone.has(m.ulid));
+            if (r.meta) g.metas.push(r.meta);
+            toCompact = plan(g.metas, noCompact, this.ranges);
+          }
         }
       };
       await Promise.all(Array.from({ length: Math.max(1, Math.min(this.opts.concurrency ?? 1, work.length)) }, worker));
@@ -324,8 +337,11 @@ export class Compactor {
     }
   }
 
-  /** Compacts one planned set of a group. Returns true when the bucket changed. */
-  private async compactGroup(g: Group, toCompact: BlockMeta[], dir: string): Promise<boolean> {
+  /**
+   * Compacts one planned set of a group. `changed` when the bucket changed; `meta` is the new block
+   * (none when the result was empty); `noCompact` the block marked no-compact instead.
+   */
+  private async compactGroup(g: Group, toCompact: BlockMeta[], dir: string): Promise<{ changed: boolean; meta?: BlockMeta; noCompact?: string }> {
     const res = String(g.resolution);
     this.m.runsStarted.inc({ resolution: res });
     const overlapping = selectOverlappingMetas(toCompact).length > 0;
@@ -388,13 +404,13 @@ export class Compactor {
       }
       this.m.duration.observe(secs);
       this.m.runsCompleted.inc({ resolution: res });
-      return true;
+      return meta.stats.numSamples ? { changed: true, meta } : { changed: true };
     } catch (e) {
       if (e instanceof CorruptBlockError) {
         this.m.compactionFailures.inc({ resolution: res });
         this.log.warn({ block: e.ulid, reason: e.reason, err: e.message }, 'source block is corrupted; marking it no-compact and skipping it');
         if (await markNoCompact(this.bkt, e.ulid, e.reason, e.message, this.now())) this.m.blocksMarked.inc({ marker: NO_COMPACT_MARK_FILENAME, reason: e.reason });
-        return true;
+        return { changed: true, noCompact: e.ulid };
       }
       if (!(e instanceof HaltError)) this.m.compactionFailures.inc({ resolution: res });
       throw e;
@@ -520,7 +536,7 @@ export class Compactor {
 
   /** Thanos BlocksCleaner.DeleteMarkedBlocks. */
   private async deleteMarkedBlocks(): Promise<void> {
-    const st = await fetchBucketState(this.bkt);
+    const st = await fetchBucketState(this.bkt, 32, this.metaCache);
     const now = this.now();
     for (const [id, mark] of st.deletionMarks) {
       if (now - mark.deletion_time * 1000 < this.deleteDelay) continue;

@@ -32,8 +32,11 @@ export interface BucketState {
   noDownsampleMarks: Map<string, NoDownsampleMark>;
 }
 
-/** Lists every block directory in the bucket with its meta.json and markers. */
-export async function fetchBucketState(bkt: Bucket, concurrency = 32): Promise<BucketState> {
+/**
+ * Lists every block directory in the bucket with its meta.json and markers. meta.json never
+ * changes for a ULID, so parsed metas may be kept in `cache` between syncs (as Thanos' fetcher does).
+ */
+export async function fetchBucketState(bkt: Bucket, concurrency = 32, cache?: Map<string, BlockMeta>): Promise<BucketState> {
   const ids: string[] = [];
   await bkt.iter('', (k) => {
     if (k.endsWith('/') && isValidULID(k.slice(0, -1))) ids.push(k.slice(0, -1));
@@ -83,6 +86,11 @@ export async function fetchBucketState(bkt: Bucket, concurrency = 32): Promise<B
         st.partial.set(id, { deletionMarked: st.deletionMarks.has(id) });
         continue;
       }
+      const cached = cache?.get(id);
+      if (cached) {
+        st.metas.set(id, cached);
+        continue;
+      }
       let text: string;
       try {
         text = new TextDecoder().decode(await bkt.get(`${id}/meta.json`));
@@ -97,12 +105,14 @@ export async function fetchBucketState(bkt: Bucket, concurrency = 32): Promise<B
         const m = decodeMeta(text);
         if (m.ulid !== id) throw new Error(`meta.json ulid ${m.ulid} does not match directory ${id}`);
         st.metas.set(id, m);
+        cache?.set(id, m);
       } catch (e) {
         st.corruptedMeta.set(id, (e as Error).message);
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
+  if (cache) for (const id of cache.keys()) if (!st.metas.has(id)) cache.delete(id);
   return st;
 }
 
