@@ -9,6 +9,8 @@ import { bucketFromFlags } from '../objstore/config.ts';
 import { loggerFromFlags, opt, stopOnSignals } from './common.ts';
 import { createQueryApiHandler } from './wiring.ts';
 import { createUiHandler } from '../ui/server.ts';
+import { startStoreApi } from '../storeapi/receive.ts';
+import type { StoreServer } from '../storeapi/server.ts';
 
 export async function runAll(opts: Record<string, unknown>): Promise<void> {
   const log = loggerFromFlags(opts, 'all');
@@ -50,16 +52,24 @@ export async function runAll(opts: Record<string, unknown>): Promise<void> {
   );
   receiver.addHttpHandler(createUiHandler({}));
   let demo: { stop(): Promise<void> } | null = null;
+  let storeApi: StoreServer | null = null;
   stopOnSignals(log, async () => {
     await demo?.stop();
+    await storeApi?.stop();
     await receiver.stop();
   });
   await receiver.start();
+  const grpc = await startStoreApi(receiver, opt<string>(opts, 'grpc-address'), log);
+  storeApi = grpc.server;
+  log.info({ address: grpc.address }, 'serving the StoreAPI (gRPC)');
   const http = receiver.httpAddress();
   log.info({ ui: `http://${http}/`, api: `http://${http}/api/v1/query`, remote_write: `http://${receiver.remoteWriteAddress()}/api/v1/receive` }, 'strata all is up');
   if (opt<boolean>(opts, 'demo')) {
     demo = startDemoWriter({ url: `http://${receiver.remoteWriteAddress()}/api/v1/receive`, intervalMs: opt<number>(opts, 'demo.interval') });
     log.info({}, 'demo writer started: multi-cluster traffic is being remote-written');
   }
-  process.stdout.write(`\nStrata is running.\n  Query API:     http://${http}/api/v1/query?query=up\n  Remote write:  http://${receiver.remoteWriteAddress()}/api/v1/receive\n  Metrics:       http://${http}/metrics\n\n`);
+  process.stdout.write(
+    `\nStrata is running.\n  UI:            http://${http}/\n  Query API:     http://${http}/api/v1/query?query=up\n` +
+      `  Remote write:  http://${receiver.remoteWriteAddress()}/api/v1/receive\n  StoreAPI:      ${grpc.address} (gRPC)\n  Metrics:       http://${http}/metrics\n\n`,
+  );
 }
