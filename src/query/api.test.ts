@@ -214,8 +214,11 @@ test('errors: types, HTTP codes and messages from api.go', async () => {
       else assert.match(r.json.error as string, msg, path);
       assert.deepEqual(Object.keys(r.json), ['status', 'errorType', 'error'], path);
     }
-    // 11,000 steps exactly is still allowed.
-    assert.equal((await call('/api/v1/query_range?query=1&start=0&end=11000&step=1')).status, 200);
+    // 11,000 steps exactly pass the resolution check; with max samples 1 the engine then refuses
+    // to hold 11,001 points (Prometheus' rangeEval counts every step's result).
+    const limit = await call('/api/v1/query_range?query=1&start=0&end=11000&step=1');
+    assert.equal(limit.status, 422);
+    assert.equal(limit.json.errorType, 'execution');
     // Methods and paths.
     assert.equal((await call('/api/v1/query?query=1', { method: 'PUT' })).status, 405);
     assert.equal((await call('/api/v1/nope')).status, 404);
