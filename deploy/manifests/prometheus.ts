@@ -1,9 +1,8 @@
-// The lab's Prometheus: a plain Deployment (no operator) that scrapes annotated pods and
+// The lab's Prometheus: a plain Deployment (no operator) that scrapes the Strata components and
 // remote-writes everything to strata-receive with `cluster` as external label and the cluster name
 // as tenant. Its prometheus.yml is checked with `promtool check config` by test/deploy-promtool.test.ts.
 import { Deployment } from 'kubernetes-models/apps/v1';
-import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
-import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { ConfigMap, Service } from 'kubernetes-models/v1';
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import { CLUSTER_NAME, HOSTS, NAMES, NS, PORTS, PROMETHEUS_IMAGE, TENANT_HEADER, svcDNS } from './config.ts';
@@ -41,23 +40,16 @@ export function prometheusConfig(opts: PrometheusOptions = {}): Record<string, u
     scrape_configs: [
       { job_name: 'prometheus', static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
       {
-        // Pods annotated prometheus.io/scrape=true (every Strata pod): no ServiceMonitor needed.
-        job_name: 'kubernetes-pods',
-        kubernetes_sd_configs: [{ role: 'pod' }],
+        // The Strata components through the DNS SRV records of their Services' `http` ports (one
+        // target per pod for the headless ones). Needs no Kubernetes API access, and works with
+        // every Prometheus build (Debian's promtool, which the tests use, has no kubernetes_sd).
+        // Users with a kubernetes_sd based Prometheus can use the prometheus.io/* pod annotations.
+        job_name: 'strata',
+        dns_sd_configs: [{ names: STRATA_SCRAPE_SERVICES.map((svc) => `_http._tcp.${svcDNS(svc)}`), type: 'SRV', refresh_interval: '30s' }],
         relabel_configs: [
-          { source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'], action: 'keep', regex: 'true' },
-          { source_labels: ['__meta_kubernetes_pod_phase'], action: 'drop', regex: 'Pending|Succeeded|Failed' },
-          { source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_path'], action: 'replace', regex: '(.+)', target_label: '__metrics_path__' },
-          {
-            source_labels: ['__address__', '__meta_kubernetes_pod_annotation_prometheus_io_port'],
-            action: 'replace',
-            regex: '([^:]+)(?::\\d+)?;(\\d+)',
-            replacement: '$1:$2',
-            target_label: '__address__',
-          },
-          { source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'], target_label: 'app' },
-          { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
-          { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod' },
+          { source_labels: ['__meta_dns_name'], regex: '_http\\._tcp\\.([^.]+)\\..*', target_label: 'app', replacement: '$1' },
+          { source_labels: ['__meta_dns_srv_record_target'], regex: '([^.]+)\\.[^.]+\\.([^.]+)\\.svc\\..*', target_label: 'pod', replacement: '$1' },
+          { target_label: 'namespace', replacement: NS.monitoring },
         ],
       },
     ],
@@ -91,6 +83,9 @@ export function prometheusConfig(opts: PrometheusOptions = {}): Record<string, u
   };
 }
 
+/** Services whose `http` port the lab Prometheus scrapes (the querier's is its Service port 9090). */
+export const STRATA_SCRAPE_SERVICES: readonly string[] = [NAMES.receive, NAMES.store, NAMES.compact, NAMES.query];
+
 export function prometheusYAML(opts: PrometheusOptions = {}): string {
   return stringify(prometheusConfig(opts));
 }
@@ -98,19 +93,6 @@ export function prometheusYAML(opts: PrometheusOptions = {}): string {
 export function prometheus(opts: PrometheusOptions = {}): K8sObject[] {
   const c = NAMES.prometheus;
   const ns = NS.monitoring;
-  const sa = new ServiceAccount({ metadata: meta(c, ns, c, 'prometheus') });
-  const role = new ClusterRole({
-    metadata: meta(c, undefined, c, 'prometheus'),
-    rules: [
-      { apiGroups: [''], resources: ['nodes', 'nodes/metrics', 'services', 'endpoints', 'pods'], verbs: ['get', 'list', 'watch'] },
-      { nonResourceURLs: ['/metrics'], verbs: ['get'] },
-    ],
-  });
-  const binding = new ClusterRoleBinding({
-    metadata: meta(c, undefined, c, 'prometheus'),
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: c },
-    subjects: [{ kind: 'ServiceAccount', name: c, namespace: ns }],
-  });
   const cm = new ConfigMap({ metadata: meta(`${c}-config`, ns, c, 'prometheus'), data: { 'prometheus.yml': prometheusYAML(opts) } });
   const dep = new Deployment({
     metadata: meta(c, ns, c, 'prometheus'),
@@ -125,7 +107,7 @@ export function prometheus(opts: PrometheusOptions = {}): K8sObject[] {
           annotations: { ...scrapeAnnotations(PROMETHEUS_PORT), 'checksum/config': createHash('sha256').update(prometheusYAML(opts)).digest('hex') },
         },
         spec: {
-          serviceAccountName: c,
+          automountServiceAccountToken: false,
           securityContext: podSecurity(PROMETHEUS_UID),
           containers: [
             {
@@ -165,5 +147,5 @@ export function prometheus(opts: PrometheusOptions = {}): K8sObject[] {
     metadata: meta(c, ns, c, 'prometheus'),
     spec: { type: 'ClusterIP', selector: selector(c), ports: [{ name: 'http', port: PROMETHEUS_PORT, targetPort: 'http', protocol: 'TCP' }] },
   });
-  return [sa, role, binding, cm, dep, svc];
+  return [cm, dep, svc];
 }

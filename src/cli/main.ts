@@ -80,7 +80,10 @@ logFlags(
         .option('--label <k="v">', 'external label added to every series (repeatable), e.g. --label \'replica="a"\'', labelFlag, [])
         .option('--receive.hashrings-file <path>', 'hashring configuration (JSON) for distributing series across receivers')
         .option('--receive.replication-factor <n>', 'how many receivers each series is written to', positiveInt, 1)
-        .option('--receive.local-endpoint <host:port>', 'this receiver\'s endpoint as named in the hashring'),
+        .option('--receive.local-endpoint <host:port>', 'this receiver\'s endpoint as named in the hashring')
+        .option('--remote-write.server-tls-cert <path>', 'TLS certificate (PEM) for the remote-write endpoint; with the key, it serves HTTPS')
+        .option('--remote-write.server-tls-key <path>', 'TLS private key (PEM) for the remote-write endpoint')
+        .option('--remote-write.server-tls-client-ca <path>', 'CA (PEM) that must have signed the client certificate of every remote write (mutual TLS)'),
       'without it, blocks stay on local disk (nothing is uploaded)',
     ),
   ),

@@ -1,4 +1,6 @@
 import { mkdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import type { HttpTlsOptions } from '../observability/http.ts';
 import { Receiver } from '../receive/receiver.ts';
 import { createRegistry } from '../observability/metrics.ts';
 import { parseLabelFlags } from '../util/labelflag.ts';
@@ -21,6 +23,7 @@ export async function runReceive(opts: Record<string, unknown>): Promise<void> {
   } else {
     log.info({}, 'no object storage configured: blocks stay on local disk and are not uploaded');
   }
+  const remoteWriteTls = remoteWriteTlsFromFlags(opts);
   const receiver = new Receiver({
     tsdbPath,
     remoteWriteAddress: opt<string>(opts, 'remote-write.address'),
@@ -37,6 +40,7 @@ export async function runReceive(opts: Record<string, unknown>): Promise<void> {
     retentionWithoutBucket: flagGiven('--tsdb.retention'),
     logger: log,
     registry,
+    ...(remoteWriteTls ? { remoteWriteTls } : {}),
   });
   receiver.addHttpHandler(createQueryApiHandler({ queryable: receiver.queryable(), receiver, logger: log }));
   stopOnSignals(log, () => receiver.stop());
@@ -46,4 +50,17 @@ export async function runReceive(opts: Record<string, unknown>): Promise<void> {
 /** True when the flag was given on the command line (not just its default). */
 function flagGiven(flag: string): boolean {
   return process.argv.some((a) => a === flag || a.startsWith(flag + '='));
+}
+
+/** --remote-write.server-tls-{cert,key,client-ca} (Thanos): HTTPS needs cert and key; a client CA turns on mTLS. */
+function remoteWriteTlsFromFlags(opts: Record<string, unknown>): HttpTlsOptions | undefined {
+  const cert = opt<string | undefined>(opts, 'remote-write.server-tls-cert');
+  const key = opt<string | undefined>(opts, 'remote-write.server-tls-key');
+  const ca = opt<string | undefined>(opts, 'remote-write.server-tls-client-ca');
+  if (!cert && !key && !ca) return undefined;
+  if (!cert || !key) {
+    process.stderr.write('strata receive: --remote-write.server-tls-cert and --remote-write.server-tls-key must be given together\n');
+    process.exit(2);
+  }
+  return { cert: readFileSync(cert), key: readFileSync(key), ...(ca ? { clientCa: readFileSync(ca) } : {}) };
 }

@@ -1,5 +1,6 @@
 // A small HTTP server shared by every component: /metrics, /-/healthy, /-/ready, plus routes.
 import http from 'node:http';
+import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -13,6 +14,14 @@ export interface HttpServerOptions {
   ready?: () => boolean;
   handlers?: Handler[];
   onError?: (err: unknown, req: IncomingMessage) => void;
+  /** Serve HTTPS with these PEM files; with `clientCa`, clients must present a certificate it signed (mTLS). */
+  tls?: HttpTlsOptions;
+}
+
+export interface HttpTlsOptions {
+  cert: string | Buffer;
+  key: string | Buffer;
+  clientCa?: string | Buffer;
 }
 
 export function splitHostPort(addr: string): { host: string; port: number } {
@@ -26,11 +35,15 @@ export function splitHostPort(addr: string): { host: string; port: number } {
 }
 
 export class HttpServer {
-  private server: http.Server;
+  private server: http.Server | https.Server;
   private handlers: Handler[];
   constructor(private readonly opts: HttpServerOptions) {
     this.handlers = [...(opts.handlers ?? [])];
-    this.server = http.createServer((req, res) => void this.dispatch(req, res));
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => void this.dispatch(req, res);
+    const tls = opts.tls;
+    this.server = tls
+      ? https.createServer({ cert: tls.cert, key: tls.key, ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) }, onRequest)
+      : http.createServer(onRequest);
     this.server.keepAliveTimeout = 65_000;
   }
 

@@ -6,7 +6,7 @@ import { Gauge } from 'prom-client';
 import type { Labels } from '../labels/labels.ts';
 import type { Bucket } from '../objstore/bucket.ts';
 import type { Logger } from '../observability/logger.ts';
-import { HttpServer, type Handler } from '../observability/http.ts';
+import { HttpServer, type Handler, type HttpTlsOptions } from '../observability/http.ts';
 import { createRemoteWriteHandler, RemoteWriteMetrics, type RemoteWriteTarget } from '../remotewrite/handler.ts';
 import type { Queryable } from '../storage/interfaces.ts';
 import { MultiTSDB } from './multitsdb.ts';
@@ -33,6 +33,8 @@ export interface ReceiverOptions {
   registry: Registry;
   /** Extra handlers on the HTTP server (e.g. the query API). */
   httpHandlers?: Handler[];
+  /** Serve remote write over HTTPS (mTLS when it has a client CA). */
+  remoteWriteTls?: HttpTlsOptions;
 }
 
 export class Receiver {
@@ -75,7 +77,13 @@ export class Receiver {
       await rw(req, res);
       return true;
     };
-    this.rwServer = new HttpServer({ address: opts.remoteWriteAddress, handlers: [rwRoute], ready: () => this.isReady, registry: opts.registry });
+    this.rwServer = new HttpServer({
+      address: opts.remoteWriteAddress,
+      handlers: [rwRoute],
+      ready: () => this.isReady,
+      registry: opts.registry,
+      ...(opts.remoteWriteTls ? { tls: opts.remoteWriteTls } : {}),
+    });
     if (opts.httpAddress) {
       this.httpServer = new HttpServer({
         address: opts.httpAddress,
