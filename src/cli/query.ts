@@ -66,7 +66,7 @@ export async function runQuery(opts: Record<string, unknown>): Promise<void> {
     maxSamples,
     buildInfo: { version: VERSION, revision: REVISION, branch: BRANCH, buildUser: 'strata', buildDate: BUILD_DATE, goVersion: `node${process.versions.node}` },
     logger: log,
-    flags: Object.fromEntries(Object.entries(opts).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)])),
+    flags: Object.fromEntries(Object.entries(opts).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()), Array.isArray(v) ? v.join(',') : String(v)])),
   });
 
   let ready = false;

@@ -166,6 +166,21 @@ test('partial response: a failing endpoint becomes a warning naming it; disabled
   const s2 = named.querier(0, 1).select({ start: 0, end: 1 }, [name('up')]);
   await collect(s2);
   assert.deepEqual(s2.warnings(), ['h:9: unavailable']);
+  // Warnings an endpoint itself reports (e.g. a stacked querier's failed store) abort without partial response.
+  const warnSet: Queryable = {
+    querier: () => ({
+      select: (): SeriesSet => ({ warnings: () => ['inner:3: timeout'], async *[Symbol.asyncIterator]() {} }),
+      labelNames: async () => ({ values: ['a'], warnings: ['inner:3: timeout'] }),
+      labelValues: async () => ({ values: [], warnings: [] }),
+      close() {},
+    }),
+  };
+  const wp = new ProxyQueryable({ endpoints: () => [ep('q:4', warnSet)] });
+  const ws = wp.querier(0, 1).select({ start: 0, end: 1 }, [name('up')]);
+  await collect(ws);
+  assert.deepEqual(ws.warnings(), ['inner:3: timeout']);
+  await assert.rejects(collect(wp.with({ partialResponse: false }).querier(0, 1).select({ start: 0, end: 1 }, [name('up')])), /^PromQLError: q:4: inner:3: timeout$/);
+  await assert.rejects(wp.with({ partialResponse: false }).querier(0, 1).labelNames([]), /q:4: inner:3: timeout/);
   // No endpoints at all: empty with partial response, an error without (Thanos ErrorNoStoresAvailable).
   assert.deepEqual(await collect(new ProxyQueryable({ endpoints: () => [] }).querier(0, 1).select({ start: 0, end: 1 }, [name('up')])), []);
   await assert.rejects(

@@ -182,7 +182,10 @@ class ProxyQuerier implements Querier {
                 }
               };
               await withTimeout(drain(), self.opts.timeoutMs, () => void iter.return?.().catch(() => {}));
-              return { series, warnings: set.warnings() };
+              // Thanos proxy: without partial response, a warning from a store aborts the request.
+              const ws = set.warnings();
+              if (!self.partial && ws.length > 0) throw new Error(ws[0]);
+              return { series, warnings: ws };
             } catch (err) {
               self.fail(e, err, warnings);
               return null;
@@ -227,7 +230,9 @@ class ProxyQuerier implements Querier {
     const rs = await Promise.all(
       targets.map(async (e) => {
         try {
-          return await withTimeout(call(this.querierOf(e)), this.opts.timeoutMs);
+          const r = await withTimeout(call(this.querierOf(e)), this.opts.timeoutMs);
+          if (!this.partial && r.warnings.length > 0) throw new Error(r.warnings[0]);
+          return r;
         } catch (err) {
           this.fail(e, err, warnings);
           return null;
