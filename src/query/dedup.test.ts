@@ -135,6 +135,9 @@ test('seek before next: Thanos positions without recording the sample; DedupSeri
   const rest: number[] = [];
   while (it.next() !== ValueType.None) rest.push(it.t);
   assert.deepEqual(rest, [11000, 21000, 31000, 56000, 66000, 76000, 86000]);
+  // Exhausted stays exhausted.
+  assert.equal(it.seek(0), ValueType.None);
+  assert.equal(it.next(), ValueType.None);
 });
 
 test('counter functions: switching to a replica with a lower value adds the difference', () => {

@@ -195,9 +195,11 @@ export class MonotonicIterator implements SampleIterator {
   t = 0;
   v = 0;
   private have = false;
+  private done = false;
   constructor(private readonly it: SampleIterator) {}
   private take(vt: ValueType): ValueType {
-    if (vt !== ValueType.None) {
+    if (vt === ValueType.None) this.done = true;
+    else {
       this.t = this.it.t;
       this.v = this.it.v;
       this.have = true;
@@ -205,16 +207,18 @@ export class MonotonicIterator implements SampleIterator {
     return vt;
   }
   next(): ValueType {
+    if (this.done) return ValueType.None;
     for (;;) {
       const vt = this.it.next();
-      if (vt === ValueType.None) return vt;
+      if (vt === ValueType.None) return this.take(vt);
       if (!this.have || this.it.t > this.t) return this.take(vt);
     }
   }
   seek(t: number): ValueType {
+    if (this.done) return ValueType.None;
     if (this.have && this.t >= t) return ValueType.Float;
     const vt = this.it.seek(t);
-    if (vt === ValueType.None) return vt;
+    if (vt === ValueType.None) return this.take(vt);
     if (this.have && this.it.t <= this.t) return this.next();
     return this.take(vt);
   }
