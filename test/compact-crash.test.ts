@@ -14,7 +14,7 @@ import { FilesystemBucket } from '../src/objstore/filesystem.ts';
 import { fetchBucketState } from '../src/compact/syncer.ts';
 import { RES_LEVEL1 } from '../src/compact/downsample/aggr.ts';
 import { counterSeries, D, decodeXOR, gaugeSeries, H, MIN, putSyntheticBlock, servedSeries, seriesKey, synthSamples } from '../src/compact/testutil.ts';
-import { startProcess, STRATA_BIN } from './helpers/procs.ts';
+import { freePort, startProcess, STRATA_BIN, waitFor } from './helpers/procs.ts';
 
 const T0 = 1400 * 14 * D;
 const series = [counterSeries({ __name__: 'jobs_total', job: 'x' }, 3, 5 * H), gaugeSeries({ __name__: 'load', job: 'x' }, 3 * H)];
@@ -94,6 +94,37 @@ test('kill -9 at each compactor stage leaves a consistent bucket that the next r
       assert.equal(st.partial.size, stage === 'mid-upload' ? 1 : 0, `${stage}: partial blocks ${[...st.partial.keys()].join(',')}`);
       const ds = await servedSeries(bkt, RES_LEVEL1);
       assert.equal(ds.blocks.length, 1, `${stage}: one 5m block`);
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('--wait mode: passes repeat, /metrics shows progress and halting state, SIGTERM exits 0', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'strata-compact-wait-'));
+  try {
+    const dir = join(root, 'bucket');
+    const bkt = new FilesystemBucket(dir);
+    for (let t = T0; t < T0 + 10 * H; t += 2 * H) await putSyntheticBlock(bkt, { mint: t, maxt: t + 2 * H, ext: C1, series, step: MIN });
+    const port = await freePort();
+    const cfg = `type: FILESYSTEM\nconfig:\n  directory: ${dir}\n`;
+    const p = startProcess(process.execPath, [STRATA_BIN, 'compact', '--wait', '--wait-interval', '1s', '--objstore.config', cfg, '--data-dir', join(root, 'data'), '--consistency-delay', '0s', '--delete-delay', '0s', '--http-address', `127.0.0.1:${port}`]);
+    try {
+      const metrics = await waitFor('two compactor passes', async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => null);
+        if (!r?.ok) return null;
+        const body = await r.text();
+        const m = /^thanos_compact_iterations_total (\d+)/m.exec(body);
+        return m && Number(m[1]) >= 2 ? body : null;
+      }, 60_000);
+      assert.match(metrics, /^thanos_compact_halted 0$/m);
+      assert.match(metrics, /^thanos_compact_group_compactions_total\{resolution="0"\} 1$/m);
+      assert.match(metrics, /^thanos_compact_blocks_marked_total\{marker="deletion-mark.json",reason=""\} 4$/m);
+      const st = await fetchBucketState(bkt);
+      assert.equal(st.metas.size, 2);
+      assert.equal(await p.stop(), 0, p.output());
+    } finally {
+      await p.kill9();
     }
   } finally {
     await rm(root, { recursive: true, force: true });
