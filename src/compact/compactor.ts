@@ -250,6 +250,8 @@ export class Compactor {
       await this.deleteMarkedBlocks();
       this.m.iterations.inc();
       this.m.lastSuccess.set(this.now() / 1000);
+      const left = await fetchBucketState(this.bkt, 32, this.metaCache);
+      this.log.info({ blocks: left.metas.size, marked: left.deletionMarks.size, partial: left.partial.size }, 'compaction pass done');
     } catch (e) {
       if (e instanceof HaltError) {
         this.isHalted = true;
@@ -386,6 +388,7 @@ export class Compactor {
       });
       for (const r of readers) await r.close();
       readers.length = 0;
+      await this.verifyOutput(join(outDir, meta.ulid), meta);
       const secs = Number(process.hrtime.bigint() - started) / 1e9;
       if (!meta.stats.numSamples) {
         this.log.info({ group: g.key }, 'compacted block would have no samples; marking source blocks for deletion');
@@ -417,6 +420,31 @@ export class Compactor {
     } finally {
       for (const r of readers) await r.close().catch(() => undefined);
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Thanos verifies a compacted block's index before uploading it; a block we cannot read back
+   * (unordered series, chunks outside its range or overlapping, bad CRC, wrong stats) would corrupt
+   * the bucket, so it halts instead.
+   */
+  private async verifyOutput(dir: string, meta: BlockMeta): Promise<void> {
+    let r: BlockReader | null = null;
+    try {
+      r = await BlockReader.open(dir);
+      let series = 0;
+      let chunks = 0;
+      for await (const s of blockSeries(r)) {
+        series++;
+        chunks += s.chunks.length;
+      }
+      if (series !== (meta.stats.numSeries ?? 0) || chunks !== (meta.stats.numChunks ?? 0)) {
+        throw new Error(`stats say ${meta.stats.numSeries} series/${meta.stats.numChunks} chunks, index has ${series}/${chunks}`);
+      }
+    } catch (e) {
+      throw new HaltError(`compacted block ${meta.ulid} failed verification: ${(e as Error).message}`);
+    } finally {
+      await r?.close();
     }
   }
 
