@@ -8,6 +8,8 @@ import { bucketFromFlags } from '../objstore/config.ts';
 import type { Bucket } from '../objstore/bucket.ts';
 import { loggerFromFlags, opt, stopOnSignals } from './common.ts';
 import { createQueryApiHandler } from './wiring.ts';
+import { startStoreApi } from '../storeapi/receive.ts';
+import type { StoreServer } from '../storeapi/server.ts';
 
 export async function runReceive(opts: Record<string, unknown>): Promise<void> {
   const log = loggerFromFlags(opts, 'receive');
@@ -43,8 +45,16 @@ export async function runReceive(opts: Record<string, unknown>): Promise<void> {
     ...(remoteWriteTls ? { remoteWriteTls } : {}),
   });
   receiver.addHttpHandler(createQueryApiHandler({ queryable: receiver.queryable(), receiver, logger: log }));
-  stopOnSignals(log, () => receiver.stop());
+  // The StoreAPI on --grpc-address is how queriers read the receiver (as `strata all` does).
+  let storeApi: StoreServer | null = null;
+  stopOnSignals(log, async () => {
+    await storeApi?.stop();
+    await receiver.stop();
+  });
   await receiver.start();
+  const grpc = await startStoreApi(receiver, opt<string>(opts, 'grpc-address'), log);
+  storeApi = grpc.server;
+  log.info({ address: grpc.address }, 'serving the StoreAPI (gRPC)');
 }
 
 /** True when the flag was given on the command line (not just its default). */
