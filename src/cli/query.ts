@@ -8,6 +8,7 @@ import { Engine } from '../promql/engine.ts';
 import { createApiV1 } from '../query/api.ts';
 import { queryableFromParams, type QueryParamsDefaults } from '../query/params.ts';
 import { HttpServer } from '../observability/http.ts';
+import { createUiHandler } from '../ui/server.ts';
 import { createRegistry } from '../observability/metrics.ts';
 import { EndpointSet, type Endpoint } from '../query/endpoints.ts';
 import { ProxyQueryable } from '../query/proxy.ts';
@@ -82,6 +83,7 @@ export async function runQuery(opts: Record<string, unknown>): Promise<void> {
         return true;
       },
       api,
+      createUiHandler({}),
     ],
     onError: (err) => log.error({ err: (err as Error).message }, 'HTTP handler error'),
   });
