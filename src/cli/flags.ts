@@ -1,5 +1,5 @@
 // Flag parsers shared by every command (commander custom option processing).
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { parseDurationFlag, parseBytesFlag } from '../util/duration.ts';
 import { parseLabelFlag } from '../util/labelflag.ts';
 
@@ -41,4 +41,14 @@ export function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, got ${JSON.stringify(v)}`);
   return n;
+}
+
+/** A duration flag whose help shows the default as written (`2h`), not in milliseconds. */
+export function durationOption(flags: string, description: string, def: string): Option {
+  return new Option(flags, description).argParser(duration).default(parseDurationFlag(def), def);
+}
+
+/** A size flag whose help shows the default as written (`32MiB`). */
+export function bytesOption(flags: string, description: string, def: string): Option {
+  return new Option(flags, description).argParser(bytes).default(parseBytesFlag(def), def);
 }

@@ -1,7 +1,7 @@
 // The `strata` command line: one binary, a subcommand per component, flags named as in Thanos.
 import { Command, Option } from 'commander';
 import { VERSION, REVISION } from '../version.ts';
-import { address, bytes, collect, duration, labelFlag, positiveInt } from './flags.ts';
+import { address, bytesOption, collect, durationOption, labelFlag, positiveInt } from './flags.ts';
 
 const program = new Command();
 program
@@ -28,19 +28,19 @@ function objstoreFlags(cmd: Command, defaultHelp: string): Command {
 
 function tsdbFlags(cmd: Command): Command {
   return cmd
-    .option('--tsdb.block-duration <duration>', 'length of the blocks cut from the head, aligned to multiples of it (use small values like 30s only for tests)', duration, 7_200_000)
-    .option('--tsdb.retention <duration>', 'how long blocks stay on local disk after upload (0 keeps them until uploaded only)', duration, 6 * 3_600_000)
+    .addOption(durationOption('--tsdb.block-duration <duration>', 'length of the blocks cut from the head, aligned to multiples of it (use small values like 30s only for tests)', '2h'))
+    .addOption(durationOption('--tsdb.retention <duration>', 'how long blocks stay on local disk after upload (0 keeps them until uploaded only)', '6h'))
     .option('--tsdb.wal-fsync', 'fdatasync the WAL (group commit) before acknowledging a write: survives power loss, not only process crashes', false)
     .option('--receive.tenant-header <name>', 'HTTP header that selects the tenant of a remote write', 'THANOS-TENANT')
     .option('--receive.default-tenant-id <id>', 'tenant used when the request has no tenant header', 'default-tenant')
     .option('--receive.tenant-label-name <name>', 'external label that carries the tenant on every series', 'tenant_id')
-    .option('--receive.max-request-bytes <size>', 'largest accepted remote-write body after decompression (413 above)', bytes, 32 * 1024 * 1024);
+    .addOption(bytesOption('--receive.max-request-bytes <size>', 'largest accepted remote-write body after decompression (413 above)', '32MiB'));
 }
 
 function queryFlags(cmd: Command): Command {
   return cmd
-    .option('--query.lookback-delta <duration>', 'how far back PromQL looks for the latest sample of a series', duration, 300_000)
-    .option('--query.timeout <duration>', 'maximum time a query may run', duration, 120_000)
+    .addOption(durationOption('--query.lookback-delta <duration>', 'how far back PromQL looks for the latest sample of a series', '5m'))
+    .addOption(durationOption('--query.timeout <duration>', 'maximum time a query may run', '2m'))
     .option('--query.max-samples <n>', 'maximum number of samples a query may load into memory at once', positiveInt, 50_000_000);
 }
 
@@ -57,7 +57,7 @@ logFlags(
           .option('--remote-write.address <host:port>', 'address for Prometheus remote_write (POST /api/v1/receive)', address, '127.0.0.1:19291')
           .option('--label <k="v">', 'external label added to every series (repeatable), e.g. --label \'replica="a"\'', labelFlag, [])
           .option('--demo', 'also run a built-in writer that remote-writes multi-cluster demo traffic through the HTTP endpoint', false)
-          .option('--demo.interval <duration>', 'how often the demo writer sends one sample per series', duration, 5_000),
+          .addOption(durationOption('--demo.interval <duration>', 'how often the demo writer sends one sample per series', '5s')),
         'default: a filesystem bucket in <data-dir>/bucket',
       ),
     ),
@@ -100,8 +100,8 @@ logFlags(
       .option('--data-dir <path>', 'local cache directory for index headers', './data/store')
       .option('--http-address <host:port>', 'HTTP address for /metrics and health', address, '127.0.0.1:10902')
       .option('--grpc-address <host:port>', 'StoreAPI gRPC listen address', address, '127.0.0.1:10901')
-      .option('--sync-block-duration <duration>', 'how often to sync block metas from the bucket', duration, 180_000)
-      .option('--index-cache-size <size>', 'size of the in-memory LRU cache for postings and series', bytes, 250 * 1024 * 1024)
+      .addOption(durationOption('--sync-block-duration <duration>', 'how often to sync block metas from the bucket', '3m'))
+      .addOption(bytesOption('--index-cache-size <size>', 'size of the in-memory LRU cache for postings and series', '250MiB'))
       .option('--min-time <time>', 'serve only blocks newer than this (RFC3339 or relative duration like -2w)')
       .option('--max-time <time>', 'serve only blocks older than this (RFC3339 or relative duration like -1d)'),
     'required',
@@ -138,12 +138,12 @@ logFlags(
       .option('--data-dir <path>', 'scratch directory for compaction', './data/compact')
       .option('--http-address <host:port>', 'HTTP address for /metrics and health', address, '127.0.0.1:10902')
       .option('--wait', 'keep running and compact every --wait-interval instead of exiting after one pass', false)
-      .option('--wait-interval <duration>', 'interval between passes with --wait', duration, 300_000)
-      .option('--consistency-delay <duration>', 'minimum age of fresh blocks before they are touched', duration, 1_800_000)
-      .option('--delete-delay <duration>', 'time between marking a block for deletion and deleting it', duration, 172_800_000)
-      .option('--retention.resolution-raw <duration>', 'retention of raw data (0 = forever)', duration, 0)
-      .option('--retention.resolution-5m <duration>', 'retention of 5m-downsampled data (0 = forever)', duration, 0)
-      .option('--retention.resolution-1h <duration>', 'retention of 1h-downsampled data (0 = forever)', duration, 0)
+      .addOption(durationOption('--wait-interval <duration>', 'interval between passes with --wait', '5m'))
+      .addOption(durationOption('--consistency-delay <duration>', 'minimum age of fresh blocks before they are touched', '30m'))
+      .addOption(durationOption('--delete-delay <duration>', 'time between marking a block for deletion and deleting it', '48h'))
+      .addOption(durationOption('--retention.resolution-raw <duration>', 'retention of raw data (0 = forever)', '0s'))
+      .addOption(durationOption('--retention.resolution-5m <duration>', 'retention of 5m-downsampled data (0 = forever)', '0s'))
+      .addOption(durationOption('--retention.resolution-1h <duration>', 'retention of 1h-downsampled data (0 = forever)', '0s'))
       .option('--deduplication.replica-label <name>', 'label whose replicas are merged during vertical compaction (repeatable)', collect, [])
       .addOption(new Option('--deduplication.func <func>', 'deduplication algorithm for replicas').choices(['penalty', 'chain']).default('penalty'))
       .option('--downsampling.disable', 'do not downsample', false)
@@ -164,7 +164,7 @@ tools
   .option('--url <url>', 'remote-write URL', 'http://127.0.0.1:19291/api/v1/receive')
   .option('--series <n>', 'active series', positiveInt, 100_000)
   .option('--samples-per-request <n>', 'samples in each request', positiveInt, 2000)
-  .option('--duration <duration>', 'how long to send', duration, 30_000)
+  .addOption(durationOption('--duration <duration>', 'how long to send', '30s'))
   .option('--concurrency <n>', 'requests in flight', positiveInt, 4)
   .option('--tenant <id>', 'tenant header value')
   .action(async (opts: Record<string, unknown>) => {
