@@ -75,6 +75,10 @@ test('kill -9 at each compactor stage leaves a consistent bucket that the next r
     };
     const want = await layout(refDir);
     assert.deepEqual(want, ['c1 0-8h L2 res=0', 'c1 8-10h L1 res=0', 'c2 10-58h L1 res=0', `c2 10-58h L1 res=${RES_LEVEL1}`]);
+    // The compacted and the downsampled block pass `strata tools bucket verify` (exit 0, no issues).
+    const verify = startProcess(process.execPath, [STRATA_BIN, 'tools', 'bucket', 'verify', '--objstore.config', `type: FILESYSTEM\nconfig:\n  directory: ${refDir}\n`]);
+    assert.equal(await verify.exited, 0, verify.output());
+    assert.match(verify.output(), /verified 4 blocks, 0 issues/);
 
     for (const stage of ['mid-upload', 'after-upload', 'mid-mark', 'after-mark', 'mid-delete', 'after-downsample-upload']) {
       const dir = join(root, stage);

@@ -207,7 +207,7 @@ export function encodeXOR(it: SampleIterator, per = SAMPLES_PER_CHUNK, mint = -I
     lastT = t;
     if (!c || n >= per) {
       flush();
-      c = new XORChunk();
+      c = new XORChunk(undefined, undefined, 256);
       app = c.appender();
       cmin = t;
     }

@@ -149,7 +149,8 @@ export class AggrChunkBuilder {
 
   ensure(t: AggrType): void {
     if (this.chunks[t]) return;
-    const c = new XORChunk();
+    // Sized for a typical aggregate sub-chunk (≈100 windows) so it rarely grows.
+    const c = new XORChunk(undefined, undefined, 512);
     this.chunks[t] = c;
     this.apps[t] = c.appender();
   }
