@@ -84,3 +84,6 @@ export const REPLICA_LABEL = 'replica';
 
 /** Non-root user of the Strata image (Dockerfile `USER`). */
 export const STRATA_UID = 10001;
+
+/** The lab Prometheus' scrape interval (also Grafana's datasource timeInterval). */
+export const SCRAPE_INTERVAL = '30s';

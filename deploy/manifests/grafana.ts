@@ -4,53 +4,44 @@
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
 import { createHash } from 'node:crypto';
-import { stringify } from 'yaml';
-import { GRAFANA_IMAGE, HOSTS, NAMES, NS, QUERY_SERVICE_PORT, svcDNS } from './config.ts';
+import { readFileSync, readdirSync } from 'node:fs';
+import { parse as parseYAML, stringify } from 'yaml';
+import { GRAFANA_IMAGE, HOSTS, NAMES, NS, QUERY_SERVICE_PORT, SCRAPE_INTERVAL, svcDNS } from './config.ts';
 import { type K8sObject, meta, selector, labels, podSecurity, containerSecurity, httpProbe, resources } from './common.ts';
-import { dashboards } from './dashboards.ts';
 
 export const GRAFANA_UID = 472; // the upstream image's user
 export const GRAFANA_PORT = 3000;
 export const DATASOURCE_UID = 'strata';
 export const QUERY_URL = `http://${svcDNS(NAMES.query)}:${QUERY_SERVICE_PORT}`;
 
-export function datasources(): Record<string, unknown> {
-  return {
-    apiVersion: 1,
-    datasources: [
-      {
-        name: 'Strata',
-        uid: DATASOURCE_UID,
-        type: 'prometheus',
-        access: 'proxy',
-        url: QUERY_URL,
-        isDefault: true,
-        editable: false,
-        jsonData: {
-          httpMethod: 'POST',
-          timeInterval: '30s',
-          prometheusType: 'Thanos',
-          customQueryParameters: 'dedup=true&partial_response=true',
-        },
-      },
-    ],
-  };
+const GRAFANA_DIR = new URL('../grafana/', import.meta.url);
+
+function readGrafanaYAML(rel: string): Record<string, unknown> {
+  return parseYAML(readFileSync(new URL(rel, GRAFANA_DIR), 'utf8')) as Record<string, unknown>;
 }
 
-export function dashboardProviders(): Record<string, unknown> {
-  return {
-    apiVersion: 1,
-    providers: [
-      {
-        name: 'strata',
-        folder: 'Strata',
-        type: 'file',
-        disableDeletion: true,
-        allowUiUpdates: false,
-        options: { path: '/var/lib/grafana-dashboards/strata' },
-      },
-    ],
-  };
+/**
+ * The datasource provisioning of deploy/grafana/provisioning (Thanos type, POST, dedup and partial
+ * response), pointed at the in-cluster querier and the lab Prometheus' scrape interval.
+ */
+export function datasources(): Record<string, unknown> {
+  const doc = readGrafanaYAML('provisioning/datasources/strata.yaml') as { datasources: Record<string, unknown>[] };
+  const ds = doc.datasources.map((d) => (d.uid === DATASOURCE_UID ? { ...d, url: QUERY_URL, jsonData: { ...(d.jsonData as object), timeInterval: SCRAPE_INTERVAL } } : d));
+  if (!ds.some((d) => d.uid === DATASOURCE_UID && d.url === QUERY_URL)) throw new Error(`deploy/grafana/provisioning has no datasource with uid ${DATASOURCE_UID}`);
+  return { ...doc, datasources: ds };
+}
+
+/** The dashboard provider of deploy/grafana/provisioning, unchanged (its path is where the dashboards are mounted). */
+export function dashboardProviders(): { apiVersion: number; providers: { name: string; options: { path: string } }[] } {
+  return readGrafanaYAML('provisioning/dashboards/strata.yaml') as { apiVersion: number; providers: { name: string; options: { path: string } }[] };
+}
+
+/** The dashboards `npm run dashboards` generated (deploy/grafana/dashboards/generated/*.json), byte for byte. */
+export function dashboardFiles(): Record<string, string> {
+  const dir = new URL('dashboards/generated/', GRAFANA_DIR);
+  const names = readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+  if (names.length === 0) throw new Error('no dashboards in deploy/grafana/dashboards/generated (run npm run dashboards)');
+  return Object.fromEntries(names.map((n) => [n, readFileSync(new URL(n, dir), 'utf8')]));
 }
 
 export function grafana(): K8sObject[] {
@@ -64,8 +55,10 @@ export function grafana(): K8sObject[] {
     stringData: { 'admin-user': 'admin', 'admin-password': 'strata-lab' },
   });
   const dsYAML = stringify(datasources());
-  const provYAML = stringify(dashboardProviders());
-  const dashFiles = Object.fromEntries(dashboards().map((d) => [`${String(d.uid)}.json`, JSON.stringify(d, null, 2) + '\n']));
+  const providers = dashboardProviders();
+  const provYAML = stringify(providers);
+  const dashPath = providers.providers[0]!.options.path;
+  const dashFiles = dashboardFiles();
   const cmDatasources = new ConfigMap({ metadata: meta(`${c}-datasources`, ns, c, 'grafana'), data: { 'strata.yaml': dsYAML } });
   const cmProviders = new ConfigMap({ metadata: meta(`${c}-dashboard-providers`, ns, c, 'grafana'), data: { 'strata.yaml': provYAML } });
   const cmDashboards = new ConfigMap({ metadata: meta(`${c}-dashboards-strata`, ns, c, 'grafana'), data: dashFiles });
@@ -107,7 +100,7 @@ export function grafana(): K8sObject[] {
                 { name: 'tmp', mountPath: '/tmp' },
                 { name: 'datasources', mountPath: '/etc/grafana/provisioning/datasources', readOnly: true },
                 { name: 'dashboard-providers', mountPath: '/etc/grafana/provisioning/dashboards', readOnly: true },
-                { name: 'dashboards-strata', mountPath: '/var/lib/grafana-dashboards/strata', readOnly: true },
+                { name: 'dashboards-strata', mountPath: dashPath, readOnly: true },
               ],
             },
           ],

@@ -5,7 +5,7 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { ConfigMap, Service } from 'kubernetes-models/v1';
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
-import { CLUSTER_NAME, HOSTS, NAMES, NS, PORTS, PROMETHEUS_IMAGE, TENANT_HEADER, svcDNS } from './config.ts';
+import { CLUSTER_NAME, SCRAPE_INTERVAL, HOSTS, NAMES, NS, PORTS, PROMETHEUS_IMAGE, TENANT_HEADER, svcDNS } from './config.ts';
 import { type K8sObject, meta, selector, labels, podSecurity, containerSecurity, httpProbe, resources, scrapeAnnotations } from './common.ts';
 
 export interface PrometheusOptions {
@@ -32,7 +32,7 @@ export function prometheusConfig(opts: PrometheusOptions = {}): Record<string, u
   const cluster = opts.cluster ?? CLUSTER_NAME;
   return {
     global: {
-      scrape_interval: '30s',
+      scrape_interval: SCRAPE_INTERVAL,
       scrape_timeout: '10s',
       evaluation_interval: '30s',
       external_labels: { cluster },
