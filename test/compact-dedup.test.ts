@@ -16,8 +16,11 @@ import { join } from 'node:path';
 import { FilesystemBucket } from '../src/objstore/filesystem.ts';
 import { Compactor, HaltError } from '../src/compact/compactor.ts';
 import { fetchBucketState } from '../src/compact/syncer.ts';
-import { NO_COMPACT_MARK_FILENAME } from '../src/compact/markers.ts';
-import { counterSeries, D, decodeXOR, gaugeSeries, H, MIN, putSyntheticBlock, servedSeries, synthSamples } from '../src/compact/testutil.ts';
+import { NO_COMPACT_MARK_FILENAME, NO_DOWNSAMPLE_MARK_FILENAME } from '../src/compact/markers.ts';
+import { uploadBlock } from '../src/compact/blockio.ts';
+import { writeBlock } from '../src/tsdb/block/writer.ts';
+import { Labels } from '../src/labels/labels.ts';
+import { counterSeries, D, decodeXOR, gaugeSeries, H, MIN, putSyntheticBlock, servedSeries, synthSamples, xorChunks } from '../src/compact/testutil.ts';
 
 const SCRATCH = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 const T0 = 1400 * 14 * D;
@@ -157,5 +160,31 @@ test('consistency delay: fresh blocks are not touched; delete delay keeps marked
     const later = new Compactor({ bucket: bkt, dataDir: join(root, 'data'), consistencyDelay: 0, deleteDelay: 48 * H, now: () => Date.now() + 49 * H });
     await later.runOnce();
     assert.equal((await fetchBucketState(bkt)).metas.size, 2);
+  });
+});
+
+test('a raw block with chunks we cannot downsample (native histograms) is marked no-downsample, not retried', async () => {
+  await withBucket('nodownsample', async (bkt, root) => {
+    const dir = join(root, 'local');
+    // A 48h block (eligible for 5m) with one float series and one series whose chunk is encoding 2.
+    const float = xorChunks(synthSamples(gauge, { mint: T0, maxt: T0 + 48 * H, step: 10 * MIN }));
+    const hist = { minTime: T0, maxTime: T0 + MIN, encoding: 2, data: new Uint8Array([0, 1, 0, 0, 0]) };
+    const meta = await writeBlock(
+      [
+        { labels: Labels.fromObject({ __name__: 'a_histogram' }), chunks: [hist] },
+        { labels: Labels.fromObject({ __name__: 'queue_depth', job: 'api' }), chunks: float },
+      ],
+      { dir, mint: T0, maxt: T0 + 48 * H, thanos: { labels: { cluster: 'h' }, source: 'receive' } },
+    );
+    await uploadBlock(bkt, join(dir, meta.ulid), meta.ulid);
+    const c = new Compactor({ bucket: bkt, dataDir: join(root, 'data'), consistencyDelay: 0, deleteDelay: 0 });
+    await c.runOnce();
+    const mark = JSON.parse(await readFile(join(bkt.rootDir, meta.ulid, NO_DOWNSAMPLE_MARK_FILENAME), 'utf8')) as Record<string, unknown>;
+    assert.equal(mark.reason, 'unsupported-chunk-encoding');
+    assert.equal(typeof mark.no_downsample_time, 'number');
+    await c.runOnce();
+    const st = await fetchBucketState(bkt);
+    assert.deepEqual([...st.metas.keys()], [meta.ulid], 'no downsampled block, raw block kept');
+    assert.match(await c.registry.getSingleMetricAsString('thanos_compact_downsample_failures_total'), /resolution="300000"\} 1$/m);
   });
 });

@@ -24,8 +24,8 @@ import type { BlockMeta } from '../tsdb/block/meta.ts';
 import { writeBlock, type BlockSeries } from '../tsdb/block/writer.ts';
 import { downloadBlock, uploadBlock } from './blockio.ts';
 import { RES_LEVEL1, RES_LEVEL1_DOWNSAMPLE_RANGE, RES_LEVEL2, RES_LEVEL2_DOWNSAMPLE_RANGE } from './downsample/aggr.ts';
-import { downsampleSeries } from './downsample/downsample.ts';
-import { deleteBlock, DELETION_MARK_FILENAME, markForDeletion, markNoCompact, NO_COMPACT_MARK_FILENAME } from './markers.ts';
+import { downsampleSeries, UnsupportedChunkError } from './downsample/downsample.ts';
+import { deleteBlock, DELETION_MARK_FILENAME, markForDeletion, markNoCompact, markNoDownsample, NO_COMPACT_MARK_FILENAME, NO_DOWNSAMPLE_MARK_FILENAME } from './markers.ts';
 import { blockSeries, CorruptBlockError, mergeBlockSeries, type MergeFunc } from './merge.ts';
 import { DEFAULT_COMPACTION_RANGES, plan, selectOverlappingMetas } from './planner.ts';
 import {
@@ -513,8 +513,11 @@ export class Compactor {
       );
     } catch (e) {
       this.m.downsampleFailures.inc({ resolution: res });
-      if (e instanceof CorruptBlockError) {
-        this.log.warn({ block: m.ulid, err: e.message }, 'cannot downsample corrupted block; skipping');
+      if (e instanceof CorruptBlockError || e instanceof UnsupportedChunkError) {
+        // Marked so later passes do not retry (and fail) forever; the raw block stays queryable.
+        const reason = e instanceof CorruptBlockError ? e.reason : 'unsupported-chunk-encoding';
+        this.log.warn({ block: m.ulid, reason, err: e.message }, 'cannot downsample block; marking it no-downsample');
+        if (await markNoDownsample(this.bkt, m.ulid, reason, e.message, this.now())) this.m.blocksMarked.inc({ marker: NO_DOWNSAMPLE_MARK_FILENAME, reason });
         return;
       }
       throw e;

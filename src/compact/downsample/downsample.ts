@@ -7,6 +7,11 @@ import { XORIterator } from '../../tsdb/chunkenc/xor.ts';
 import { isStaleNaN } from '../../tsdb/stale.ts';
 import { AggrChunk, AggrChunkBuilder, AggrType, ApplyCounterResetsIterator, CHUNK_ENC_AGGR } from './aggr.ts';
 
+/** Input Strata cannot downsample (native histogram chunks): the block is marked no-downsample. */
+export class UnsupportedChunkError extends Error {
+  override name = 'UnsupportedChunkError';
+}
+
 /** currentWindow: the end timestamp of the window `t` falls into (windows are [k·r, (k+1)·r)). */
 export function currentWindow(t: number, r: number): number {
   // Go's % truncates toward zero; JS's too.
@@ -152,7 +157,7 @@ function expand(it: SampleIterator, ts: number[], vs: number[]): void {
 function subXOR(c: AggrChunk, at: AggrType): XORIterator | null {
   const s = c.get(at);
   if (!s) return null;
-  if (s.encoding !== ChunkEncoding.XOR) throw new Error(`aggregate ${at}: histogram aggregates are not supported`);
+  if (s.encoding !== ChunkEncoding.XOR) throw new UnsupportedChunkError(`aggregate ${at}: histogram aggregates are not supported`);
   return new XORIterator(s.data);
 }
 
@@ -246,7 +251,7 @@ export function downsampleSeries(chunks: readonly ChunkMeta[], inRes: number, ou
     vs.length = 0;
     const it = new XORIterator(new Uint8Array(2));
     for (const c of chunks) {
-      if (c.encoding !== ChunkEncoding.XOR) throw new Error(`cannot downsample raw chunk encoding ${c.encoding}`);
+      if (c.encoding !== ChunkEncoding.XOR) throw new UnsupportedChunkError(`cannot downsample raw chunk encoding ${c.encoding} (native histograms are not supported)`);
       it.reset(c.data);
       expand(it, ts, vs);
     }
