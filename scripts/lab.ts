@@ -88,7 +88,7 @@ function promDuration(ms: number): string {
 // Prerequisites
 
 function findOnPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter).concat(['/usr/bin', '/usr/sbin', '/usr/local/bin'])) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     const p = join(dir, name);
     try {

@@ -48,6 +48,25 @@ after(async () => {
   for (const c of cleanups) await c();
 });
 
+test('npm run lab without prometheus on PATH says exactly what to install and starts nothing', { timeout: 60_000 }, async () => {
+  const tmp = await tempDir('lab-prereq');
+  cleanups.push(tmp.cleanup);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'scripts', 'lab.ts'), `--data-dir=${join(tmp.path, 'd')}`], {
+    cwd: REPO,
+    env: { ...process.env, PATH: tmp.path },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+  assert.equal(code, 2, out);
+  assert.match(out, /prometheus is not installed/);
+  assert.match(out, /prometheus-node-exporter is not installed/);
+  assert.ok(out.includes('sudo apt-get install -y prometheus prometheus-node-exporter'), out);
+  assert.ok(!existsSync(join(tmp.path, 'd')), 'nothing was created or started');
+});
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
