@@ -37,6 +37,7 @@ export const QUERY_SERVICE_PORT = 9090;
 export const NAMES = {
   receive: 'strata-receive',
   receiveRemoteWrite: 'strata-receive-remote-write',
+  receiveExternal: 'strata-receive-external',
   store: 'strata-store',
   query: 'strata-query',
   compact: 'strata-compact',

@@ -182,7 +182,17 @@ export function receive(opts: StrataOptions = {}): K8sObject[] {
       ports: [{ name: 'remote-write', port: PORTS.remoteWrite, targetPort: 'remote-write', protocol: 'TCP' }],
     },
   });
-  return [sts, headless, rw];
+  // Remote write from other clusters: a MetalLB address on the kind Docker network, which the
+  // other Kind clusters' nodes reach directly (see deploy/README.md, "A second cluster").
+  const external = new Service({
+    metadata: meta(NAMES.receiveExternal, NS.monitoring, c),
+    spec: {
+      type: 'LoadBalancer',
+      selector: selector(c),
+      ports: [{ name: 'remote-write', port: PORTS.remoteWrite, targetPort: 'remote-write', protocol: 'TCP' }],
+    },
+  });
+  return [sts, headless, rw, external];
 }
 
 export function storeArgs(): string[] {
