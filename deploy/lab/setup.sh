@@ -8,11 +8,11 @@
 #   deploy/lab/setup.sh --delete   delete the Kind cluster
 set -euo pipefail
 
-# Pinned versions of what the script installs (the manifests are validated against Kubernetes 1.27).
-INGRESS_NGINX_VERSION=controller-v1.9.6
-METALLB_VERSION=v0.13.12
-ARGOCD_VERSION=v2.10.9
-CERT_MANAGER_VERSION=v1.14.5
+# Pinned versions of what the script installs, all supporting the Kind node's Kubernetes 1.31.
+INGRESS_NGINX_VERSION=controller-v1.12.0
+METALLB_VERSION=v0.14.9
+ARGOCD_VERSION=v2.14.15
+CERT_MANAGER_VERSION=v1.16.3
 CLUSTER=strata-lab
 
 mode=up

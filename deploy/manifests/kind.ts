@@ -17,8 +17,14 @@ export interface KindCluster {
   nodes: KindNode[];
 }
 
-/** Node image pinned to the Kubernetes version the manifests are validated against (1.27). */
-export const KIND_NODE_IMAGE = 'kindest/node:v1.27.3';
+/**
+ * Node image (kind v0.26). The manifests are validated with kubernetes-models 4.5.1, whose schemas
+ * are those of Kubernetes 1.33 (they have Lifecycle.stopSignal, new in 1.33, and no 1.34 fields);
+ * every field used here is stable since well before 1.31, so 1.33 validation covers this cluster.
+ */
+export const KIND_NODE_IMAGE = 'kindest/node:v1.31.4';
+/** The Kubernetes minor version of the OpenAPI schemas the manifests are validated against. */
+export const SCHEMA_K8S_MINOR = '1.33';
 export const KIND_CLUSTER_NAME = 'strata-lab';
 
 export function kindCluster(): KindCluster {
