@@ -122,7 +122,7 @@ test('--wait mode: passes repeat, /metrics shows progress and halting state, SIG
         return m && Number(m[1]) >= 2 ? body : null;
       }, 60_000);
       assert.match(metrics, /^thanos_compact_halted 0$/m);
-      assert.match(metrics, /^thanos_compact_group_compactions_total\{resolution="0"\} 1$/m);
+      assert.match(metrics, /^thanos_compact_group_compactions_total\{group="0@\d+"\} 1$/m);
       assert.match(metrics, /^thanos_compact_blocks_marked_total\{marker="deletion-mark.json",reason=""\} 4$/m);
       const st = await fetchBucketState(bkt);
       assert.equal(st.metas.size, 2);

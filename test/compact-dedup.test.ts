@@ -76,7 +76,7 @@ for (const func of ['penalty', 'chain'] as const) {
       }
       assert.equal(c.registry.getSingleMetric('thanos_compact_halted') !== undefined, true);
       const vc = (await c.registry.getSingleMetricAsString('thanos_compact_group_vertical_compactions_total'));
-      assert.match(vc, /thanos_compact_group_vertical_compactions_total\{resolution="0"\} [1-9]/);
+      assert.match(vc, /thanos_compact_group_vertical_compactions_total\{group="0@\d+"\} [1-9]/);
     });
   });
 }
@@ -185,6 +185,6 @@ test('a raw block with chunks we cannot downsample (native histograms) is marked
     await c.runOnce();
     const st = await fetchBucketState(bkt);
     assert.deepEqual([...st.metas.keys()], [meta.ulid], 'no downsampled block, raw block kept');
-    assert.match(await c.registry.getSingleMetricAsString('thanos_compact_downsample_failures_total'), /resolution="300000"\} 1$/m);
+    assert.match(await c.registry.getSingleMetricAsString('thanos_compact_downsample_failures_total'), /\{group="0@\d+"\} 1$/m);
   });
 });

@@ -117,13 +117,13 @@ function metricsFor(reg: Registry): Metrics {
   return {
     halted: new Gauge({ name: 'thanos_compact_halted', help: 'Set to 1 if the compactor halted due to an unexpected error.', registers: r }),
     iterations: new Counter({ name: 'thanos_compact_iterations_total', help: 'Total number of iterations that were executed successfully.', registers: r }),
-    runsStarted: new Counter({ name: 'thanos_compact_group_compaction_runs_started_total', help: 'Total number of group compaction attempts.', labelNames: ['resolution'], registers: r }),
-    runsCompleted: new Counter({ name: 'thanos_compact_group_compaction_runs_completed_total', help: 'Total number of group completed compaction runs. This also includes compactor group runs that resulted with no compaction.', labelNames: ['resolution'], registers: r }),
-    compactions: new Counter({ name: 'thanos_compact_group_compactions_total', help: 'Total number of group compaction attempts that resulted in a new block.', labelNames: ['resolution'], registers: r }),
-    compactionFailures: new Counter({ name: 'thanos_compact_group_compactions_failures_total', help: 'Total number of failed group compactions.', labelNames: ['resolution'], registers: r }),
-    verticalCompactions: new Counter({ name: 'thanos_compact_group_vertical_compactions_total', help: 'Total number of group compaction attempts that resulted in a new block based on overlapping blocks.', labelNames: ['resolution'], registers: r }),
-    downsamples: new Counter({ name: 'thanos_compact_downsample_total', help: 'Total number of downsampling attempts.', labelNames: ['resolution'], registers: r }),
-    downsampleFailures: new Counter({ name: 'thanos_compact_downsample_failures_total', help: 'Total number of failed downsampling attempts.', labelNames: ['resolution'], registers: r }),
+    runsStarted: new Counter({ name: 'thanos_compact_group_compaction_runs_started_total', help: 'Total number of group compaction attempts.', labelNames: ['group'], registers: r }),
+    runsCompleted: new Counter({ name: 'thanos_compact_group_compaction_runs_completed_total', help: 'Total number of group completed compaction runs. This also includes compactor group runs that resulted with no compaction.', labelNames: ['group'], registers: r }),
+    compactions: new Counter({ name: 'thanos_compact_group_compactions_total', help: 'Total number of group compaction attempts that resulted in a new block.', labelNames: ['group'], registers: r }),
+    compactionFailures: new Counter({ name: 'thanos_compact_group_compactions_failures_total', help: 'Total number of failed group compactions.', labelNames: ['group'], registers: r }),
+    verticalCompactions: new Counter({ name: 'thanos_compact_group_vertical_compactions_total', help: 'Total number of group compaction attempts that resulted in a new block based on overlapping blocks.', labelNames: ['group'], registers: r }),
+    downsamples: new Counter({ name: 'thanos_compact_downsample_total', help: 'Total number of downsampling attempts.', labelNames: ['group'], registers: r }),
+    downsampleFailures: new Counter({ name: 'thanos_compact_downsample_failures_total', help: 'Total number of failed downsampling attempts.', labelNames: ['group'], registers: r }),
     blocksMarked: new Counter({ name: 'thanos_compact_blocks_marked_total', help: 'Total number of blocks marked in compactor.', labelNames: ['marker', 'reason'], registers: r }),
     garbageCollected: new Counter({ name: 'thanos_compact_garbage_collected_blocks_total', help: 'Total number of blocks marked for deletion by compactor.', registers: r }),
     blocksCleaned: new Counter({ name: 'thanos_compact_blocks_cleaned_total', help: 'Total number of blocks deleted in compactor.', registers: r }),
@@ -344,11 +344,11 @@ export class Compactor {
    * (none when the result was empty); `noCompact` the block marked no-compact instead.
    */
   private async compactGroup(g: Group, toCompact: BlockMeta[], dir: string): Promise<{ changed: boolean; meta?: BlockMeta; noCompact?: string }> {
-    const res = String(g.resolution);
-    this.m.runsStarted.inc({ resolution: res });
+    const grp = { group: g.key };
+    this.m.runsStarted.inc(grp);
     const overlapping = selectOverlappingMetas(toCompact).length > 0;
     if (overlapping && !this.vertical) {
-      this.m.compactionFailures.inc({ resolution: res });
+      this.m.compactionFailures.inc(grp);
       const desc = toCompact.map((m) => `<ulid: ${m.ulid}, mint: ${m.minTime}, maxt: ${m.maxTime}, range: ${(m.maxTime - m.minTime) / 3600000}h>`).join(', ');
       throw new HaltError(
         `pre compaction overlap check: overlaps found while gathering blocks in group ${g.key} ${JSON.stringify(g.labels)}: ${desc}; ` +
@@ -402,20 +402,20 @@ export class Compactor {
         this.crashPoint('after-upload');
         await this.markSources(toCompact, 'source of compacted block');
         this.crashPoint('after-mark');
-        this.m.compactions.inc({ resolution: res });
-        if (overlapping) this.m.verticalCompactions.inc({ resolution: res });
+        this.m.compactions.inc(grp);
+        if (overlapping) this.m.verticalCompactions.inc(grp);
       }
       this.m.duration.observe(secs);
-      this.m.runsCompleted.inc({ resolution: res });
+      this.m.runsCompleted.inc(grp);
       return meta.stats.numSamples ? { changed: true, meta } : { changed: true };
     } catch (e) {
       if (e instanceof CorruptBlockError) {
-        this.m.compactionFailures.inc({ resolution: res });
+        this.m.compactionFailures.inc(grp);
         this.log.warn({ block: e.ulid, reason: e.reason, err: e.message }, 'source block is corrupted; marking it no-compact and skipping it');
         if (await markNoCompact(this.bkt, e.ulid, e.reason, e.message, this.now())) this.m.blocksMarked.inc({ marker: NO_COMPACT_MARK_FILENAME, reason: e.reason });
         return { changed: true, noCompact: e.ulid };
       }
-      if (!(e instanceof HaltError)) this.m.compactionFailures.inc({ resolution: res });
+      if (!(e instanceof HaltError)) this.m.compactionFailures.inc(grp);
       throw e;
     } finally {
       for (const r of readers) await r.close().catch(() => undefined);
@@ -473,9 +473,10 @@ export class Compactor {
   }
 
   private async downsampleBlock(m: BlockMeta, toRes: number, dir: string): Promise<void> {
-    const res = String(toRes);
+    // Thanos labels these by the group (external labels + source resolution) being downsampled.
+    const grp = { group: groupKey(m) };
     const fromRes = resolutionOf(m);
-    this.m.downsamples.inc({ resolution: res });
+    this.m.downsamples.inc(grp);
     const started = process.hrtime.bigint();
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
@@ -512,7 +513,7 @@ export class Compactor {
         'downsampled and uploaded block',
       );
     } catch (e) {
-      this.m.downsampleFailures.inc({ resolution: res });
+      this.m.downsampleFailures.inc(grp);
       if (e instanceof CorruptBlockError || e instanceof UnsupportedChunkError) {
         // Marked so later passes do not retry (and fail) forever; the raw block stays queryable.
         const reason = e instanceof CorruptBlockError ? e.reason : 'unsupported-chunk-encoding';
