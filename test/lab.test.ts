@@ -7,10 +7,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DASHBOARDS, PENDING_METRICS, interpolate, labelValuesSelector, panelQueries, variableQueries } from '../deploy/grafana/dashboards/index.ts';
 import type { LabInfo } from '../scripts/lab.ts';
+import { startS3rver } from '../src/objstore/testutil.ts';
 import { REPO, tempDir, waitFor } from './helpers/procs.ts';
 
 const PROMETHEUS = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => existsSync(p));
@@ -27,26 +28,6 @@ interface MatrixResp {
   data: { resultType: string; result: { metric: Record<string, string>; values: [number, string][] }[] };
   error?: string;
 }
-
-let lab: ChildProcess | null = null;
-let info: LabInfo | null = null;
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  // On a failure, make sure nothing the lab started survives: its children by process group.
-  if (lab && lab.exitCode === null && lab.signalCode === null) {
-    lab.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 20_000).unref()).catch(() => {});
-  }
-  for (const pid of Object.values(info?.pids ?? {})) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-  if (lab && lab.exitCode === null) lab.kill('SIGKILL');
-  for (const c of cleanups) await c();
-});
 
 test('npm run lab without prometheus on PATH says exactly what to install and starts nothing', { timeout: 60_000 }, async () => {
   const tmp = await tempDir('lab-prereq');
@@ -66,6 +47,79 @@ test('npm run lab without prometheus on PATH says exactly what to install and st
   assert.ok(out.includes('sudo apt-get install -y prometheus prometheus-node-exporter'), out);
   assert.ok(!existsSync(join(tmp.path, 'd')), 'nothing was created or started');
 });
+
+interface Lab {
+  proc: ChildProcess;
+  out: () => string;
+  exit: Promise<number | string>;
+  info: LabInfo;
+}
+
+const labs: Lab[] = [];
+const started: ChildProcess[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+let info: LabInfo | null = null;
+after(async () => {
+  // On a failure, make sure nothing a lab started survives: the lab, then its children by process group.
+  for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
+  await Promise.all(started.map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once('exit', r)) : null)));
+  for (const l of labs) {
+    for (const pid of Object.values(l.info.pids)) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+  for (const c of cleanups) await c();
+});
+
+/** Starts scripts/lab.ts with fast settings and random ports; resolves at LAB_READY. */
+async function startLab(dataDir: string, extra: string[] = []): Promise<Lab> {
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import', 'tsx', join(REPO, 'scripts', 'lab.ts'),
+      `--data-dir=${dataDir}`,
+      '--ports-base=0',
+      '--scrape-interval=1s',
+      '--block-duration=20s',
+      '--store.sync-interval=3s',
+      '--compact.interval=20s',
+      ...extra,
+    ],
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  started.push(proc);
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exit = new Promise<number | string>((res) => proc.on('exit', (code, sig) => res(code ?? sig ?? -1)));
+  const info = await waitFor('the lab to report LAB_READY', async () => {
+    if (proc.exitCode !== null) throw new Error(`lab exited ${proc.exitCode}:\n${out}`);
+    const m = /^LAB_READY (.*)$/m.exec(out);
+    return m ? (JSON.parse(m[1]!) as LabInfo) : null;
+  }, 150_000, 250);
+  const lab = { proc, out: () => out, exit, info };
+  labs.push(lab);
+  return lab;
+}
+
+/** SIGTERM: the lab stops every child and exits 0; no PID it started is alive afterwards. */
+async function stopLab(lab: Lab): Promise<void> {
+  lab.proc.kill('SIGTERM');
+  const code = await lab.exit;
+  assert.equal(code, 0, lab.out().slice(-3000));
+  assert.match(lab.out(), /all 11 processes stopped/);
+  for (const [name, pid] of Object.entries(lab.info.pids)) assert.ok(!alive(pid), `${name} (pid ${pid}) is still alive`);
+}
+
+async function storeBlocksLoaded(storeURL: string): Promise<number> {
+  const r = await fetch(`${storeURL}/metrics`);
+  const m = /^thanos_bucket_store_blocks_loaded (\S+)$/m.exec(await r.text());
+  return m ? Number(m[1]) : 0;
+}
 
 function alive(pid: number): boolean {
   try {
@@ -101,30 +155,9 @@ async function instant(q: string, dedup: boolean): Promise<VectorResp['data']['r
 test('npm run lab: three clusters through strata, HA pair deduplicated, dashboards answer, clean shutdown', { skip, timeout: 240_000 }, async () => {
   const tmp = await tempDir('lab');
   cleanups.push(tmp.cleanup);
-  const dataDir = join(tmp.path, 'lab-data');
-  lab = spawn(
-    process.execPath,
-    [
-      '--import', 'tsx', join(REPO, 'scripts', 'lab.ts'),
-      `--data-dir=${dataDir}`,
-      '--ports-base=0',
-      '--scrape-interval=1s',
-      '--block-duration=20s',
-      '--store.sync-interval=3s',
-      '--compact.interval=20s',
-    ],
-    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  lab.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  lab.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const labExit = new Promise<number | string>((res) => lab!.on('exit', (code, sig) => res(code ?? sig ?? -1)));
-
-  info = await waitFor('the lab to report LAB_READY', async () => {
-    if (lab!.exitCode !== null) throw new Error(`lab exited ${lab!.exitCode}:\n${out}`);
-    const m = /^LAB_READY (.*)$/m.exec(out);
-    return m ? (JSON.parse(m[1]!) as LabInfo) : null;
-  }, 150_000, 250);
+  const lab = await startLab(join(tmp.path, 'lab-data'));
+  const out = lab.out();
+  info = lab.info;
   assert.ok(out.includes(`Strata UI (open this)`) && out.includes(`${info.queryURL}/`), 'the UI URL is printed');
   // 4 Prometheus + 3 node exporters + receive, store, compact, query.
   assert.equal(Object.keys(info.pids).length, 11, `children: ${JSON.stringify(info.pids)}`);
@@ -161,11 +194,7 @@ test('npm run lab: three clusters through strata, HA pair deduplicated, dashboar
   assert.equal(series[0]!.metric.replica, undefined, 'the replica label is removed by dedup');
 
   // Let the receiver ship a block and the store gateway load it, so the store metrics exist.
-  await waitFor('a block in the store gateway', async () => {
-    const r = await fetch(`${info!.storeURL}/metrics`);
-    const m = /^thanos_bucket_store_blocks_loaded (\S+)$/m.exec(await r.text());
-    return m && Number(m[1]) >= 1;
-  }, 90_000, 1000);
+  await waitFor('a block in the store gateway', async () => (await storeBlocksLoaded(info!.storeURL!)) >= 1, 90_000, 1000);
   // A query over the shipped range goes through the store gateway (its index cache counters appear).
   const end = Date.now() / 1000;
   const through = await post<MatrixResp>(info.queryURL, '/api/v1/query_range', { query: 'up{job="node"}', start: String(end - 120), end: String(end), step: '5', dedup: 'true' });
@@ -209,9 +238,22 @@ test('npm run lab: three clusters through strata, HA pair deduplicated, dashboar
   assert.ok(queries.length > 40);
 
   // SIGTERM stops every child, the lab exits 0 and no PID is left.
-  lab.kill('SIGTERM');
-  const code = await labExit;
-  assert.equal(code, 0, out.slice(-3000));
-  assert.match(out, /all 11 processes stopped/);
-  for (const [name, pid] of Object.entries(info.pids)) assert.ok(!alive(pid), `${name} (pid ${pid}) is still alive`);
+  await stopLab(lab);
+});
+
+test('npm run lab --objstore.config-file: blocks go to an S3 bucket and come back through strata store', { skip, timeout: 180_000 }, async () => {
+  const tmp = await tempDir('lab-s3');
+  cleanups.push(tmp.cleanup);
+  const s3 = await startS3rver('thanos');
+  cleanups.push(() => s3.close());
+  const cfg = join(tmp.path, 'objstore.yml');
+  writeFileSync(cfg, `type: S3\nconfig:\n  bucket: ${s3.bucket}\n  endpoint: ${s3.endpoint}\n  access_key: ${s3.accessKey}\n  secret_key: ${s3.secretKey}\n  insecure: true\n`);
+  const lab = await startLab(join(tmp.path, 'lab-data'), [`--objstore.config-file=${cfg}`]);
+  info = lab.info;
+  assert.match(lab.info.bucket, /objstore config/);
+  assert.ok(!existsSync(join(tmp.path, 'lab-data', 'bucket')), 'no filesystem bucket with an objstore file');
+  await waitFor('a block shipped to S3 and loaded by the store gateway', async () => (await storeBlocksLoaded(lab.info.storeURL!)) >= 1, 120_000, 1000);
+  const listed = await fetch(`http://${s3.endpoint}/${s3.bucket}?list-type=2`);
+  assert.match(await listed.text(), /<Key>[0-9A-HJKMNP-TV-Z]{26}\/meta\.json<\/Key>/, 'meta.json of a block in the S3 bucket');
+  await stopLab(lab);
 });
