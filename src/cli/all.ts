@@ -11,6 +11,10 @@ import { createQueryApiHandler } from './wiring.ts';
 import { createUiHandler } from '../ui/server.ts';
 import { startStoreApi } from '../storeapi/receive.ts';
 import type { StoreServer } from '../storeapi/server.ts';
+import { BucketStore } from '../store/bucket-store.ts';
+import { Compactor } from '../compact/compactor.ts';
+import { MergeQueryable } from '../storage/merge.ts';
+import { createAllStatusHandler, TenantRates } from './status.ts';
 
 export async function runAll(opts: Record<string, unknown>): Promise<void> {
   const log = loggerFromFlags(opts, 'all');
@@ -40,9 +44,24 @@ export async function runAll(opts: Record<string, unknown>): Promise<void> {
     logger: log.child({ component: 'receive' }),
     registry,
   });
+  // Queries read the heads and local blocks, plus every block in the bucket through the same
+  // BucketStore the store gateway uses (no gRPC hop); series present in both are merged sample by
+  // sample, so a block that is still local and already shipped is not counted twice.
+  const bucketStore = new BucketStore({ bucket, logger: log.child({ component: 'bucket-store' }), registry, metaCacheDir: join(dataDir, 'store') });
+  const queryable = new MergeQueryable(() => [receiver.queryable(), bucketStore]);
+  // The compactor keeps the bucket healthy (Thanos defaults: 30m consistency delay, 48h delete delay).
+  const compactor = new Compactor({
+    bucket,
+    dataDir: join(dataDir, 'compact'),
+    logger: log.child({ component: 'compact' }),
+    registry,
+    waitInterval: 5 * 60_000,
+  });
+  const rates = new TenantRates(receiver);
+  receiver.addHttpHandler(createAllStatusHandler({ receiver, bucketStore, rates, grpcAddress: opt<string>(opts, 'grpc-address') }));
   receiver.addHttpHandler(
     createQueryApiHandler({
-      queryable: receiver.queryable(),
+      queryable,
       receiver,
       logger: log.child({ component: 'query' }),
       lookbackDelta: opt<number>(opts, 'query.lookback-delta'),
@@ -53,12 +72,24 @@ export async function runAll(opts: Record<string, unknown>): Promise<void> {
   receiver.addHttpHandler(createUiHandler({}));
   let demo: { stop(): Promise<void> } | null = null;
   let storeApi: StoreServer | null = null;
+  let storeSync: NodeJS.Timeout | null = null;
   stopOnSignals(log, async () => {
     await demo?.stop();
+    if (storeSync) clearInterval(storeSync);
+    rates.stop();
+    await compactor.stop();
     await storeApi?.stop();
     await receiver.stop();
+    await bucketStore.close();
   });
+  await bucketStore.sync();
   await receiver.start();
+  // Newly shipped and compacted blocks become visible within a minute.
+  storeSync = setInterval(() => {
+    bucketStore.sync().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'bucket store sync failed'));
+  }, 60_000);
+  storeSync.unref();
+  compactor.start();
   const grpc = await startStoreApi(receiver, opt<string>(opts, 'grpc-address'), log);
   storeApi = grpc.server;
   log.info({ address: grpc.address }, 'serving the StoreAPI (gRPC)');
