@@ -55,6 +55,14 @@ export const DEFAULT_INDEX_CACHE_SIZE = 250 * 1024 * 1024;
 const SERIES_BATCH = 1024;
 /** Chunks fetched per batch while streaming a block's series. */
 const CHUNK_BATCH = 4096;
+/**
+ * Approximate bytes of chunk data buffered by one select, shared by the blocks it merges (each block
+ * streams its own batch), but at least MIN_BLOCK_BATCH_BYTES per block.
+ */
+const SELECT_CHUNK_BYTES = 8 * 1024 * 1024;
+const MIN_BLOCK_BATCH_BYTES = 256 * 1024;
+/** Size assumed for a chunk whose size cannot be estimated. */
+const UNKNOWN_CHUNK_BYTES = 16 * 1024;
 const EMPTY = new Uint32Array(0);
 
 export interface BucketStoreOptions {
@@ -444,12 +452,14 @@ class BucketQuerier implements Querier {
     const stats = newStats();
     const store = this.store;
     const sets: SeriesSet[] = [];
+    const batchBytes = Math.max(MIN_BLOCK_BATCH_BYTES, Math.floor(SELECT_CHUNK_BYTES / Math.max(1, this.blocks.length)));
     for (const b of this.blocks) {
       if (mint > maxt || !b.overlaps(mint, maxt)) continue;
       const rest = splitExternal(b, matchers);
       if (rest === null) continue;
       stats.blocksQueried++;
-      sets.push(listSet(() => blockSeries(store, b, rest, mint, maxt, skipChunks, stats)));
+      const block = b;
+      sets.push(listSet(() => blockSeries(store, block, rest, mint, maxt, skipChunks, stats, batchBytes)));
     }
     const merged = sets.length === 0 ? listSet(async function* () {}) : mergeSeriesSets(sets);
     return {
@@ -514,6 +524,7 @@ async function* blockSeries(
   maxt: number,
   skipChunks: boolean,
   stats: QueryStats,
+  batchBytes: number,
 ): AsyncGenerator<Series> {
   const ids = await store.expandedPostings(b, matchers, stats);
   const sel: Selected[] = [];
@@ -537,11 +548,15 @@ async function* blockSeries(
 
   let i = 0;
   while (i < sel.length) {
-    // Take series until the batch holds CHUNK_BATCH chunks.
+    // Take series until the batch holds CHUNK_BATCH chunks or about `batchBytes` of them (sizes
+    // estimated from the distance to the next selected chunk reference, which over-estimates when
+    // chunks in between are skipped), so memory per block stays bounded however large chunks are.
     let j = i;
     let nchunks = 0;
-    while (j < sel.length && (j === i || nchunks + (sel[j]!.to - sel[j]!.from) <= CHUNK_BATCH)) {
+    let bytes = 0;
+    while (j < sel.length && (j === i || (nchunks + (sel[j]!.to - sel[j]!.from) <= CHUNK_BATCH && bytes < batchBytes))) {
       nchunks += sel[j]!.to - sel[j]!.from;
+      bytes += estimateChunkBytes(sel, j, batchBytes);
       j++;
     }
     // Never split a group of equal label sets over two batches.
@@ -551,6 +566,7 @@ async function* blockSeries(
     }
     let metas: ChunkMeta[][] = [];
     if (!skipChunks) {
+      // (The previous batch's buffers are referenced only by series already handed out.)
       const refs: number[] = new Array(nchunks);
       let r = 0;
       for (let k = i; k < j; k++) {
@@ -590,6 +606,20 @@ async function* blockSeries(
     sel.fill(undefined as unknown as Selected, i, j); // let the batch's entries go
     i = j;
   }
+}
+
+/** Estimated bytes of the selected chunks of sel[j]: gaps between consecutive chunk references. */
+function estimateChunkBytes(sel: readonly Selected[], j: number, cap: number): number {
+  const s = sel[j]!;
+  let n = 0;
+  for (let c = s.from; c < s.to; c++) {
+    const ref = s.e.chunks[c]!.ref;
+    const next = c + 1 < s.to ? s.e.chunks[c + 1]!.ref : j + 1 < sel.length ? sel[j + 1]!.e.chunks[sel[j + 1]!.from]!.ref : -1;
+    // Different segment (high 32 bits) or not ascending: unknown size.
+    const gap = next > ref && Math.floor(next / 2 ** 32) === Math.floor(ref / 2 ** 32) ? next - ref : UNKNOWN_CHUNK_BYTES;
+    n += Math.min(gap, cap);
+  }
+  return n;
 }
 
 /** A series read from a block: raw chunks plus an iterator over them limited to [mint, maxt]. */
