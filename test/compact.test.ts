@@ -94,7 +94,15 @@ test('30 days of 2h blocks: levels, raw samples and PromQL unchanged, downsample
     const queries = ['sum(rate(http_requests_total[1h]))', 'max_over_time(temperature[1h])', 'increase(http_requests_total[6h])'];
     const beforeAnswers = await Promise.all(queries.map((q) => engine.rangeQuery(rawStore(before), q, qStart, qEnd, H)));
 
-    const c = new Compactor({ bucket: bkt, dataDir: join(root, 'data'), consistencyDelay: 0, deleteDelay: 0 });
+    const logged: { msg: string; o: Record<string, unknown> }[] = [];
+    const logger = {
+      info: (o: object, msg: string) => void logged.push({ msg, o: o as Record<string, unknown> }),
+      warn: (o: object, msg: string) => void logged.push({ msg, o: o as Record<string, unknown> }),
+      error: (o: object, msg: string) => void logged.push({ msg, o: o as Record<string, unknown> }),
+      debug: () => undefined,
+      child: () => logger,
+    };
+    const c = new Compactor({ bucket: bkt, dataDir: join(root, 'data'), consistencyDelay: 0, deleteDelay: 0, logger });
     const started = Date.now();
     await c.runOnce();
     const secs = (Date.now() - started) / 1000;
@@ -116,6 +124,13 @@ test('30 days of 2h blocks: levels, raw samples and PromQL unchanged, downsample
     assert.equal(big.compaction.parents!.length, 7);
     assert.equal(big.thanos!.source, 'compactor');
     assert.deepEqual(big.thanos!.labels, EXT);
+
+    // Progress: the planned work up front was 84 + 5 compactions to 8h, 14 to 2d and 2 to 14d.
+    assert.equal(logged.find((l) => l.msg === 'start of compactions')?.o.todo_compactions, 105);
+    assert.equal(logged.filter((l) => l.msg === 'compacted blocks; uploading').length, 105);
+    assert.equal(logged.filter((l) => l.msg === 'downsampled and uploaded block').length, 4);
+    assert.ok(!logged.some((l) => l.msg.includes('halt') || l.msg.includes('failed')), 'no errors logged');
+    assert.match(await c.registry.getSingleMetricAsString('thanos_compact_todo_compactions'), /thanos_compact_todo_compactions 0$/m);
 
     // Sources are gone (delete-delay 0), nothing else is left behind.
     const st = await fetchBucketState(bkt);

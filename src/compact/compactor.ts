@@ -110,6 +110,10 @@ interface Metrics {
   partialDeletions: Counter;
   duration: Histogram;
   lastSuccess: Gauge;
+  todoCompactions: Gauge;
+  todoCompactionBlocks: Gauge;
+  todoDownsampleBlocks: Gauge;
+  todoDeletionBlocks: Gauge;
 }
 
 function metricsFor(reg: Registry): Metrics {
@@ -131,6 +135,10 @@ function metricsFor(reg: Registry): Metrics {
     partialDeletions: new Counter({ name: 'thanos_compact_aborted_partial_uploads_deletion_attempts_total', help: 'Total number of started deletions of blocks that are assumed aborted and only partially uploaded.', registers: r }),
     duration: new Histogram({ name: 'thanos_compact_group_compaction_duration_seconds', help: 'Time it took to compact a group of blocks.', buckets: [1, 5, 15, 60, 300, 900, 3600], registers: r }),
     lastSuccess: new Gauge({ name: 'thanos_compact_last_successful_run_timestamp_seconds', help: 'Unix timestamp of the last successful compactor pass.', registers: r }),
+    todoCompactions: new Gauge({ name: 'thanos_compact_todo_compactions', help: 'number of compactions to be done', registers: r }),
+    todoCompactionBlocks: new Gauge({ name: 'thanos_compact_todo_compaction_blocks', help: 'number of blocks planned to be compacted', registers: r }),
+    todoDownsampleBlocks: new Gauge({ name: 'thanos_compact_todo_downsample_blocks', help: 'number of blocks to be downsampled', registers: r }),
+    todoDeletionBlocks: new Gauge({ name: 'thanos_compact_todo_deletion_blocks', help: 'number of blocks that have crossed their deletion delay', registers: r }),
   };
 }
 
@@ -309,8 +317,13 @@ export class Compactor {
           planned.set(g.key, p);
         }
       }
-      if (iteration === 0) this.log.info({ groups: groups.length, blocks: metas.length, planned: work.length }, 'start of compactions');
+      const todo = this.simulatePlans(groups, noCompact);
+      this.m.todoCompactions.set(todo.compactions);
+      this.m.todoCompactionBlocks.set(todo.blocks);
+      if (iteration === 0) this.log.info({ groups: groups.length, blocks: metas.length, todo_compactions: todo.compactions }, 'start of compactions');
       if (work.length === 0) {
+        this.m.todoCompactions.set(0);
+        this.m.todoCompactionBlocks.set(0);
         this.log.info({}, 'compaction iterations done');
         return;
       }
@@ -330,6 +343,9 @@ export class Compactor {
             if (r.noCompact) noCompact.add(r.noCompact);
             else g.metas = g.metas.filter((m) => !gone.has(m.ulid));
             if (r.meta) g.metas.push(r.meta);
+            // The simulation is the planner itself, so each compaction done is one less to do.
+            this.m.todoCompactions.dec();
+            this.m.todoCompactionBlocks.dec(toCompact.length);
             toCompact = plan(g.metas, noCompact, this.ranges);
           }
         }
@@ -337,6 +353,32 @@ export class Compactor {
       await Promise.all(Array.from({ length: Math.max(1, Math.min(this.opts.concurrency ?? 1, work.length)) }, worker));
       if (!progress) return;
     }
+  }
+
+  /** Thanos' progress estimate: plans every group to the end, replacing each plan with its would-be result. */
+  private simulatePlans(groups: readonly Group[], noCompact: ReadonlySet<string>): { compactions: number; blocks: number } {
+    let compactions = 0;
+    let blocks = 0;
+    for (const g of groups) {
+      let metas = g.metas.slice();
+      for (let guard = 0; guard < 10_000; guard++) {
+        const p = plan(metas, noCompact, this.ranges);
+        if (p.length === 0) break;
+        compactions++;
+        blocks += p.length;
+        const gone = new Set(p.map((m) => m.ulid));
+        const merged: BlockMeta = {
+          ulid: `sim-${guard}`,
+          minTime: Math.min(...p.map((m) => m.minTime)),
+          maxTime: Math.max(...p.map((m) => m.maxTime)),
+          stats: {},
+          compaction: { level: Math.max(...p.map((m) => m.compaction.level)) + 1 },
+          version: 1,
+        };
+        metas = [...metas.filter((m) => !gone.has(m.ulid)), merged];
+      }
+    }
+    return { compactions, blocks };
   }
 
   /**
@@ -469,7 +511,11 @@ export class Compactor {
       .filter((m) => m.maxTime - m.minTime >= minRange)
       .filter((m) => (m.compaction.sources ?? [m.ulid]).some((s) => !covered.has(s)))
       .sort((a, b) => a.minTime - b.minTime || compareStrings(a.ulid, b.ulid));
-    for (const m of todo) await this.downsampleBlock(m, toRes, join(scratch, 'downsample'));
+    this.m.todoDownsampleBlocks.set(todo.length);
+    for (const m of todo) {
+      await this.downsampleBlock(m, toRes, join(scratch, 'downsample'));
+      this.m.todoDownsampleBlocks.dec();
+    }
   }
 
   private async downsampleBlock(m: BlockMeta, toRes: number, dir: string): Promise<void> {
@@ -570,6 +616,7 @@ export class Compactor {
   private async deleteMarkedBlocks(): Promise<void> {
     const st = await fetchBucketState(this.bkt, 32, this.metaCache);
     const now = this.now();
+    this.m.todoDeletionBlocks.set([...st.deletionMarks.values()].filter((mk) => now - mk.deletion_time * 1000 >= this.deleteDelay).length);
     for (const [id, mark] of st.deletionMarks) {
       if (now - mark.deletion_time * 1000 < this.deleteDelay) continue;
       try {
@@ -579,6 +626,7 @@ export class Compactor {
           first = false;
         });
         this.m.blocksCleaned.inc();
+        this.m.todoDeletionBlocks.dec();
         this.log.info({ block: id }, 'deleted block marked for deletion');
       } catch (e) {
         this.m.cleanupFailures.inc();
