@@ -17,6 +17,7 @@ import type { BlockMeta } from '../src/tsdb/block/block.ts';
 import { chunksFromSamples, collect, valueBits } from '../src/tsdb/block/testutil.ts';
 import type { Sample } from '../src/tsdb/block/testutil.ts';
 import { STALE_NAN, isStaleNaN } from '../src/tsdb/stale.ts';
+import { mulberry32 as prng } from '../src/util/random.ts';
 
 const run = promisify(execFile);
 const PROMTOOL = '/usr/bin/promtool';
@@ -24,17 +25,6 @@ const PROMETHEUS = '/usr/bin/prometheus';
 const H2 = 2 * 3600 * 1000;
 const STEP = 15000;
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface InputSeries {
   labels: Labels;

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { RemoteWriteClient } from '../src/remotewrite/client.ts';
 import type { SeriesInput } from '../src/remotewrite/codec.ts';
 import { getJSON, startReceive, startPrometheus, stopAll, tempDir, type PrometheusServer, type StrataReceive } from './helpers/procs.ts';
+import { mulberry32 as rng } from '../src/util/random.ts';
 
 interface MatrixResp {
   status: string;
@@ -23,15 +24,6 @@ const STEP = 15_000;
 const POINTS = 360; // 90 minutes of data
 const T0 = Math.floor((Date.now() - 2 * 3600_000) / 60_000) * 60_000; // a whole minute, 2h ago
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The data set: counters (with resets), gauges, classic histograms, over 3 jobs × 4 instances. */
 function dataset(): SeriesInput[] {

@@ -3,10 +3,9 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Receiver } from '../receive/receiver.ts';
 import { createRegistry } from '../observability/metrics.ts';
-import { parseLabelFlags } from '../util/labelflag.ts';
 import { startDemoWriter } from '../remotewrite/demo.ts';
 import { bucketFromFlags } from '../objstore/config.ts';
-import { loggerFromFlags, opt, stopOnSignals } from './common.ts';
+import { loggerFromFlags, opt, receiverOptionsFromFlags, stopOnSignals } from './common.ts';
 import { createQueryApiHandler } from './wiring.ts';
 import { createUiHandler } from '../ui/server.ts';
 import { startStoreApi } from '../storeapi/receive.ts';
@@ -28,22 +27,7 @@ export async function runAll(opts: Record<string, unknown>): Promise<void> {
     { defaultDir: join(dataDir, 'bucket'), logger: log.child({ component: 'objstore' }) },
   );
   log.info({ bucket: bucket.name() }, 'shipping blocks to the bucket');
-  const receiver = new Receiver({
-    tsdbPath,
-    remoteWriteAddress: opt<string>(opts, 'remote-write.address'),
-    httpAddress: opt<string>(opts, 'http-address'),
-    externalLabels: parseLabelFlags(opt<string[]>(opts, 'label') ?? []),
-    tenantHeader: opt<string>(opts, 'receive.tenant-header'),
-    defaultTenant: opt<string>(opts, 'receive.default-tenant-id'),
-    tenantLabelName: opt<string>(opts, 'receive.tenant-label-name'),
-    maxRequestBytes: opt<number>(opts, 'receive.max-request-bytes'),
-    walFsync: Boolean(opt(opts, 'tsdb.wal-fsync')),
-    blockDuration: opt<number>(opts, 'tsdb.block-duration'),
-    bucket,
-    retention: opt<number>(opts, 'tsdb.retention') ?? 0,
-    logger: log.child({ component: 'receive' }),
-    registry,
-  });
+  const receiver = new Receiver(receiverOptionsFromFlags(opts, { tsdbPath, bucket, logger: log.child({ component: 'receive' }), registry }));
   // Queries read the heads and local blocks, plus every block in the bucket through the same
   // BucketStore the store gateway uses (no gRPC hop); series present in both are merged sample by
   // sample, so a block that is still local and already shipped is not counted twice.

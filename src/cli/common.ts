@@ -1,5 +1,9 @@
 // Pieces every long-running command shares: logger from flags, graceful stop on signals.
+import type { Registry } from 'prom-client';
 import { createLogger, type Logger, type LogFormat } from '../observability/logger.ts';
+import type { Bucket } from '../objstore/bucket.ts';
+import type { ReceiverOptions } from '../receive/receiver.ts';
+import { parseLabelFlags } from '../util/labelflag.ts';
 
 export function loggerFromFlags(opts: Record<string, unknown>, component: string): Logger {
   return createLogger({
@@ -34,4 +38,27 @@ export function stopOnSignals(log: Logger, stop: () => Promise<void>): void {
 export function opt<T>(opts: Record<string, unknown>, flag: string): T {
   const camel = flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
   return opts[camel] as T;
+}
+
+/** Receiver options from the flags `receive` and `all` share. */
+export function receiverOptionsFromFlags(
+  opts: Record<string, unknown>,
+  o: { tsdbPath: string; bucket: Bucket | null; logger: Logger; registry: Registry },
+): ReceiverOptions {
+  return {
+    tsdbPath: o.tsdbPath,
+    remoteWriteAddress: opt<string>(opts, 'remote-write.address'),
+    httpAddress: opt<string>(opts, 'http-address'),
+    externalLabels: parseLabelFlags(opt<string[]>(opts, 'label') ?? []),
+    tenantHeader: opt<string>(opts, 'receive.tenant-header'),
+    defaultTenant: opt<string>(opts, 'receive.default-tenant-id'),
+    tenantLabelName: opt<string>(opts, 'receive.tenant-label-name'),
+    maxRequestBytes: opt<number>(opts, 'receive.max-request-bytes'),
+    walFsync: Boolean(opt(opts, 'tsdb.wal-fsync')),
+    blockDuration: opt<number>(opts, 'tsdb.block-duration'),
+    bucket: o.bucket,
+    retention: opt<number>(opts, 'tsdb.retention') ?? 0,
+    logger: o.logger,
+    registry: o.registry,
+  };
 }

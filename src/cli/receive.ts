@@ -3,10 +3,9 @@ import { readFileSync } from 'node:fs';
 import type { HttpTlsOptions } from '../observability/http.ts';
 import { Receiver } from '../receive/receiver.ts';
 import { createRegistry } from '../observability/metrics.ts';
-import { parseLabelFlags } from '../util/labelflag.ts';
 import { bucketFromFlags } from '../objstore/config.ts';
 import type { Bucket } from '../objstore/bucket.ts';
-import { loggerFromFlags, opt, stopOnSignals } from './common.ts';
+import { loggerFromFlags, opt, receiverOptionsFromFlags, stopOnSignals } from './common.ts';
 import { createQueryApiHandler } from './wiring.ts';
 import { startStoreApi } from '../storeapi/receive.ts';
 import type { StoreServer } from '../storeapi/server.ts';
@@ -27,21 +26,8 @@ export async function runReceive(opts: Record<string, unknown>): Promise<void> {
   }
   const remoteWriteTls = remoteWriteTlsFromFlags(opts);
   const receiver = new Receiver({
-    tsdbPath,
-    remoteWriteAddress: opt<string>(opts, 'remote-write.address'),
-    httpAddress: opt<string>(opts, 'http-address'),
-    externalLabels: parseLabelFlags(opt<string[]>(opts, 'label') ?? []),
-    tenantHeader: opt<string>(opts, 'receive.tenant-header'),
-    defaultTenant: opt<string>(opts, 'receive.default-tenant-id'),
-    tenantLabelName: opt<string>(opts, 'receive.tenant-label-name'),
-    maxRequestBytes: opt<number>(opts, 'receive.max-request-bytes'),
-    walFsync: Boolean(opt(opts, 'tsdb.wal-fsync')),
-    blockDuration: opt<number>(opts, 'tsdb.block-duration'),
-    bucket,
-    retention: opt<number>(opts, 'tsdb.retention') ?? 0,
+    ...receiverOptionsFromFlags(opts, { tsdbPath, bucket, logger: log, registry }),
     retentionWithoutBucket: flagGiven('--tsdb.retention'),
-    logger: log,
-    registry,
     ...(remoteWriteTls ? { remoteWriteTls } : {}),
   });
   receiver.addHttpHandler(createQueryApiHandler({ queryable: receiver.queryable(), receiver, logger: log }));

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import S3rver from 's3rver';
+import { mulberry32 } from '../util/random.ts';
 
 export interface S3rverHandle {
   /** host:port (no scheme), as an objstore.yml `endpoint` with `insecure: true`. */
@@ -78,16 +79,6 @@ export interface ProxyLogEntry {
   seq: number;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * HTTP proxy on 127.0.0.1 in front of an S3 server. Requests are forwarded byte for byte (the Host

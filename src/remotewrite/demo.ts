@@ -4,18 +4,9 @@
 import { Labels } from '../labels/labels.ts';
 import { encodeWriteRequestProto, MetricType, type SeriesInput, type WireMetadata, type WriteRequestInput } from './codec.ts';
 import { RemoteWriteClient, compressBody, type RemoteWriteResult } from './client.ts';
+import { mulberry32 } from '../util/random.ts';
+export { mulberry32 };
 
-/** Small deterministic PRNG (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function flat(obj: Record<string, string>): string[] {
   return [...Labels.fromObject(obj).flat];
