@@ -121,7 +121,7 @@ test('Strata dashboard metrics are exported by Strata or prom-client defaults, o
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
       else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) {
-        for (const m of readFileSync(p, 'utf8').matchAll(/['"]((?:thanos|prometheus|strata)_[a-z0-9_]+)['"]/g)) exported.add(m[1]!);
+        for (const m of readFileSync(p, 'utf8').matchAll(/['"]((?:thanos|prometheus|strata|http)_[a-z0-9_]+)['"]/g)) exported.add(m[1]!);
       }
     }
   };

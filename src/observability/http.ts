@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import { Histogram, type Registry } from 'prom-client';
 
 /** A route handler returns true when it handled the request. */
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean;
@@ -34,11 +34,33 @@ export function splitHostPort(addr: string): { host: string; port: number } {
   return { host: host || '0.0.0.0', port };
 }
 
+/** Handler label as Thanos/Prometheus name API routes: /api/v1/query → query, /api/v1/label/x/values → label_values. */
+export function handlerName(path: string): string {
+  if (path.startsWith('/api/v1/label/') && path.endsWith('/values')) return 'label_values';
+  if (path.startsWith('/api/v1/')) return path.slice(8).replace(/\//g, '_');
+  if (path === '/' || path.startsWith('/static/') || path.startsWith('/graph')) return 'ui';
+  return path.replace(/^\//, '') || 'root';
+}
+
+function requestHistogram(registry: Registry): Histogram<'code' | 'handler' | 'method'> {
+  const existing = registry.getSingleMetric('http_request_duration_seconds');
+  if (existing) return existing as Histogram<'code' | 'handler' | 'method'>;
+  return new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Tracks the latencies for HTTP requests.',
+    labelNames: ['code', 'handler', 'method'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [registry],
+  });
+}
+
 export class HttpServer {
   private server: http.Server | https.Server;
   private handlers: Handler[];
+  private readonly durations: Histogram<'code' | 'handler' | 'method'> | null;
   constructor(private readonly opts: HttpServerOptions) {
     this.handlers = [...(opts.handlers ?? [])];
+    this.durations = opts.registry ? requestHistogram(opts.registry) : null;
     const onRequest = (req: IncomingMessage, res: ServerResponse) => void this.dispatch(req, res);
     const tls = opts.tls;
     this.server = tls
@@ -53,6 +75,10 @@ export class HttpServer {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (this.durations) {
+      const end = this.durations.startTimer();
+      res.once('finish', () => end({ code: String(res.statusCode), handler: handlerName(url.pathname), method: req.method ?? '' }));
+    }
     try {
       if (url.pathname === '/-/healthy') {
         res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('OK\n');

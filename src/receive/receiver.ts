@@ -10,6 +10,7 @@ import { HttpServer, type Handler, type HttpTlsOptions } from '../observability/
 import { createRemoteWriteHandler, RemoteWriteMetrics, type RemoteWriteTarget } from '../remotewrite/handler.ts';
 import type { Queryable } from '../storage/interfaces.ts';
 import { MultiTSDB } from './multitsdb.ts';
+import { registerWALMetrics } from '../tsdb/wal/index.ts';
 
 export interface ReceiverOptions {
   tsdbPath: string;
@@ -44,6 +45,7 @@ export class Receiver {
   private isReady = false;
 
   constructor(private readonly opts: ReceiverOptions) {
+    registerWALMetrics(opts.registry);
     this.tsdb = new MultiTSDB({
       dir: opts.tsdbPath,
       tenantLabelName: opts.tenantLabelName,

@@ -19,12 +19,7 @@ const ALL = `job=~"strata-.*", ${C}`;
  * Metrics a panel uses that Strata does not export yet; those panels stay empty until it does
  * (test/lab.test.ts requires their queries to parse and succeed, not to return data).
  */
-export const PENDING_METRICS: Readonly<Record<string, string>> = {
-  prometheus_tsdb_wal_fsync_duration_seconds: 'receive: WAL fsync latency (a summary with quantiles, as in Prometheus TSDB) is not instrumented yet',
-  prometheus_tsdb_wal_writes_failed_total: 'receive: WAL write failures are not counted yet',
-  prometheus_tsdb_wal_segment_current: 'receive: the current WAL segment number is not exported yet',
-  http_request_duration_seconds_bucket: 'query: the HTTP API has no request-duration histogram (Thanos: http_request_duration_seconds{handler}) yet',
-};
+export const PENDING_METRICS: Readonly<Record<string, string>> = {};
 
 export function strataSelf(): Dashboard {
   return dashboard('strata-self', 'Strata', 'Self-monitoring of strata receive, store, query and compact: ingest, WAL, head, shipper, store gateway cache, query latency, compactor.')
@@ -94,7 +89,7 @@ export function strataSelf(): Dashboard {
         { expr: `max(prometheus_tsdb_wal_fsync_duration_seconds{${RECEIVE}, quantile="0.99"})`, legend: 'fsync p99' },
         { expr: `sum(rate(prometheus_tsdb_wal_writes_failed_total{${RECEIVE}}[$__rate_interval]))`, legend: 'failed writes/s' },
         { expr: `max(prometheus_tsdb_wal_segment_current{${RECEIVE}})`, legend: 'current segment' },
-      ], { description: 'Needs WAL metrics Strata does not export yet (fsync duration, failed writes, current segment).' }),
+      ]),
     )
     .withRow(new RowBuilder('Shipper (receive → bucket)'))
     .withPanel(
@@ -150,7 +145,7 @@ export function strataSelf(): Dashboard {
       graph('Query latency', [
         { expr: `histogram_quantile(0.99, sum by (le, handler) (rate(http_request_duration_seconds_bucket{${QUERY}, handler=~"query|query_range"}[$__rate_interval])))`, legend: 'p99 {{handler}}' },
         { expr: `histogram_quantile(0.5, sum by (le, handler) (rate(http_request_duration_seconds_bucket{${QUERY}, handler=~"query|query_range"}[$__rate_interval])))`, legend: 'p50 {{handler}}' },
-      ], { unit: 's', span: 12, description: 'Needs the querier\'s http_request_duration_seconds{handler} histogram, which Strata does not export yet.' }),
+      ], { unit: 's', span: 12,}),
     )
     .withPanel(
       graph('StoreAPI endpoints', [{ expr: `sum by (component, healthy) (strata_query_endpoints{${QUERY}})`, legend: '{{component}} healthy={{healthy}}' }], {

@@ -28,6 +28,39 @@ import {
   segmentName,
   type CorruptionInfo,
 } from './segments.ts';
+import { Counter, Gauge, Summary, type Registry } from 'prom-client';
+
+/** Prometheus TSDB's WAL metrics, shared by every WAL of the process (one registry per process). */
+interface WALMetrics {
+  fsyncDuration: Summary;
+  writesFailed: Counter;
+}
+let walMetrics: WALMetrics | null = null;
+const openWALs = new Set<WAL>();
+
+/** Registers prometheus_tsdb_wal_* metrics (fsync latency, failed writes, current segment) once. */
+export function registerWALMetrics(registry: Registry): void {
+  if (walMetrics || registry.getSingleMetric('prometheus_tsdb_wal_fsync_duration_seconds')) return;
+  walMetrics = {
+    fsyncDuration: new Summary({
+      name: 'prometheus_tsdb_wal_fsync_duration_seconds',
+      help: 'Duration of write log fsync.',
+      percentiles: [0.5, 0.9, 0.99],
+      registers: [registry],
+    }),
+    writesFailed: new Counter({ name: 'prometheus_tsdb_wal_writes_failed_total', help: 'Total number of write log writes that failed.', registers: [registry] }),
+  };
+  new Gauge({
+    name: 'prometheus_tsdb_wal_segment_current',
+    help: 'Write log segment index that TSDB is currently writing to (the highest of all tenants).',
+    registers: [registry],
+    collect() {
+      let max = 0;
+      for (const w of openWALs) max = Math.max(max, w.currentSegment);
+      this.set(max);
+    },
+  });
+}
 
 export interface WALOptions {
   dir: string;
@@ -133,6 +166,7 @@ export class WAL {
     w.createSegment(next);
     if (w.fsync) await syncDir(w.dir);
     w.dirDirty = false;
+    openWALs.add(w);
     return w;
   }
 
@@ -241,6 +275,7 @@ export class WAL {
       for (let i = 0; i < records.length; i++) this.writeRecord(records[i]!, i === records.length - 1);
     } catch (e) {
       // The page state no longer matches the file; refuse further writes (a restart replays and repairs).
+      walMetrics?.writesFailed.inc();
       this.failed = e as Error;
       return Promise.reject(e);
     }
@@ -252,6 +287,7 @@ export class WAL {
   }
 
   private kickSync(): void {
+    const started = performance.now();
     if (this.syncing || this.waiters.length === 0) return;
     const batch = this.waiters;
     this.waiters = [];
@@ -267,9 +303,11 @@ export class WAL {
       if (dirDirty) await syncDir(this.dir);
     })().then(
       () => {
+        walMetrics?.fsyncDuration.observe((performance.now() - started) / 1000);
         for (const w of batch) w.res();
       },
       (e: Error) => {
+        walMetrics?.writesFailed.inc();
         // After a failed fdatasync the kernel may have dropped the dirty pages: never pretend otherwise.
         this.failed ??= e;
         for (const w of batch) w.rej(e);
@@ -318,6 +356,7 @@ export class WAL {
 
   /** Pads and writes the last page, waits for pending syncs, fsyncs and closes the segment. */
   async close(): Promise<void> {
+    openWALs.delete(this);
     if (this.closed) return;
     this.closed = true;
     let err: Error | null = null;
