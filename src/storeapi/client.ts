@@ -78,7 +78,8 @@ export class StoreClient implements Queryable {
     readonly address: string,
     private readonly opts: StoreClientOptions = {},
   ) {
-    const chOpts: grpc.ChannelOptions = { 'grpc.max_receive_message_length': MAX_MESSAGE };
+    // A 16 MiB HTTP/2 flow-control window: the 64 KiB default throttles large Series streams.
+    const chOpts: grpc.ChannelOptions = { 'grpc.max_receive_message_length': MAX_MESSAGE, 'grpc-node.flow_control_window': 16 * 1024 * 1024 };
     this.store = new PbStoreClient(address, grpc.credentials.createInsecure(), chOpts);
     this.infoClient = new PbInfoClient(address, grpc.credentials.createInsecure(), {
       ...chOpts,
