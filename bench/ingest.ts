@@ -1,7 +1,7 @@
 // Remote-write ingest: samples/s, samples per CPU-second of the server, and RSS per active series,
 // for Strata and Debian's Prometheus (--web.enable-remote-write-receiver), one after the other in
 // the same run, with the same pre-encoded requests (100k series, 2,000 samples per request).
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRounds } from '../src/cli/tools-bench.ts';
@@ -16,6 +16,37 @@ export interface IngestResult {
   rssPerSeries: number;
   rssAfter: number;
   errors: number;
+  /** On-disk block bytes (index + chunks + meta) per ingested sample, once the head is persisted. */
+  diskBytesPerSample: number;
+  samplesTotal: number;
+}
+
+/** Total size of every file under dir whose path passes keep. */
+async function dirBytes(dir: string, keep: (path: string) => boolean): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    const p = join(e.parentPath, e.name);
+    if (keep(p)) total += (await stat(p)).size;
+  }
+  return total;
+}
+
+const ULID_DIR = /\/[0-9A-HJKMNP-TV-Z]{26}\//;
+
+/**
+ * Persists the head as blocks and measures them: Prometheus through the admin snapshot API (head
+ * included), Strata by stopping the receiver, which flushes its whole head into a block.
+ */
+async function persistedBytes(server: Server, dir: string): Promise<number> {
+  if (server.name === 'prometheus') {
+    const r = await fetch(`${server.queryURL}/api/v1/admin/tsdb/snapshot`, { method: 'POST' });
+    const body = (await r.json()) as { data: { name: string } };
+    const snap = join(dir, 'data', 'snapshots', body.data.name);
+    return dirBytes(snap, (p) => ULID_DIR.test(p) && !p.endsWith('tombstones'));
+  }
+  await server.proc.stop();
+  return dirBytes(dir, (p) => ULID_DIR.test(p) && !p.includes('/wal/') && !p.endsWith('tombstones') && !p.includes('/thanos/'));
 }
 
 async function sendRound(client: RemoteWriteClient, bodies: Uint8Array[], concurrency: number): Promise<{ ok: number; errors: number }> {
@@ -37,7 +68,7 @@ async function sendRound(client: RemoteWriteClient, bodies: Uint8Array[], concur
   return { ok, errors };
 }
 
-async function measure(server: Server, rounds: Uint8Array[][], perReq: number, series: number, concurrency: number): Promise<IngestResult> {
+async function measure(server: Server, dir: string, rounds: Uint8Array[][], perReq: number, series: number, concurrency: number): Promise<IngestResult> {
   const client = new RemoteWriteClient({ url: server.writeURL, maxSockets: concurrency, timeoutMs: 120_000 });
   await new Promise((r) => setTimeout(r, 1000));
   const rss0 = rssBytes(server.pid);
@@ -57,7 +88,11 @@ async function measure(server: Server, rounds: Uint8Array[][], perReq: number, s
   await new Promise((r) => setTimeout(r, 2000));
   const rss1 = rssBytes(server.pid);
   client.close();
+  const samplesTotal = samples + series; // round 0 included
+  const disk = await persistedBytes(server, dir);
   return {
+    samplesTotal,
+    diskBytesPerSample: disk / samplesTotal,
     name: server.name,
     samplesPerSec: samples / secs,
     samplesPerCpuSec: samples / cpu,
@@ -81,7 +116,7 @@ export async function runIngestBench(opts: { series?: number; perReq?: number; r
     const server = await start(dir);
     try {
       process.stderr.write(`ingest: ${server.name} (pid ${server.pid})…\n`);
-      results.push(await measure(server, rounds, perReq, series, concurrency));
+      results.push(await measure(server, dir, rounds, perReq, series, concurrency));
     } finally {
       await server.proc.stop();
       await rm(dir, { recursive: true, force: true });
@@ -103,6 +138,7 @@ export function reportIngest(rs: IngestResult[]): string {
     `| RSS growth per active series (bytes) | ${fmt(p.rssPerSeries)} | ${fmt(s.rssPerSeries)} | ${ratio(s.rssPerSeries, p.rssPerSeries)} (target ≤ 1.0×) |`,
     `| RSS after (MiB) | ${fmt(p.rssAfter / 2 ** 20)} | ${fmt(s.rssAfter / 2 ** 20)} | |`,
     `| failed requests | ${p.errors} | ${s.errors} | |`,
+    `| block bytes on disk per sample (same ${fmt(s.samplesTotal)} samples; Prometheus: admin snapshot) | ${fmt(p.diskBytesPerSample, 2)} | ${fmt(s.diskBytesPerSample, 2)} | ${ratio(s.diskBytesPerSample, p.diskBytesPerSample)} (target ≤ 1.0×) |`,
   ];
   return lines.join('\n');
 }

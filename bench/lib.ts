@@ -49,7 +49,7 @@ export async function startPrometheusServer(dir: string, extra: string[] = []): 
   writeFileSync(cfg, 'global:\n  scrape_interval: 1h\n');
   const proc = startProcess('prometheus', [
     `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`,
-    '--web.enable-remote-write-receiver', '--log.level=warn', ...extra,
+    '--web.enable-remote-write-receiver', '--web.enable-admin-api', '--log.level=warn', ...extra,
   ]);
   await waitFor('prometheus ready', async () => {
     if (proc.child.exitCode !== null) throw new Error(proc.output());
