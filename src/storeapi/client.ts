@@ -55,6 +55,8 @@ export interface StoreInfo {
 export interface StoreClientOptions {
   /** Deadline of each call (a whole Series stream included); none when unset. */
   timeoutMs?: number;
+  /** HTTP/2 flow-control window in bytes (default 16 MiB; grpc's 64 KiB throttles large Series streams). */
+  flowControlWindow?: number;
   /** Ask for partial responses (PartialResponseStrategy WARN) instead of ABORT. */
   partialResponse?: boolean;
   /** Replica labels the server should strip (when it supports it, see StoreInfo). */
@@ -78,8 +80,7 @@ export class StoreClient implements Queryable {
     readonly address: string,
     private readonly opts: StoreClientOptions = {},
   ) {
-    // A 16 MiB HTTP/2 flow-control window: the 64 KiB default throttles large Series streams.
-    const chOpts: grpc.ChannelOptions = { 'grpc.max_receive_message_length': MAX_MESSAGE, 'grpc-node.flow_control_window': 16 * 1024 * 1024 };
+    const chOpts: grpc.ChannelOptions = { 'grpc.max_receive_message_length': MAX_MESSAGE, 'grpc-node.flow_control_window': opts.flowControlWindow ?? 16 * 1024 * 1024 };
     this.store = new PbStoreClient(address, grpc.credentials.createInsecure(), chOpts);
     this.infoClient = new PbInfoClient(address, grpc.credentials.createInsecure(), {
       ...chOpts,
