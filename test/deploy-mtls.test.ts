@@ -39,7 +39,8 @@ async function makeCerts(dir: string, serverDNS: string[]): Promise<void> {
   await leaf('client', 'prometheus', 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n');
 }
 
-test('mTLS variant: Prometheus remote-writes to the generated receiver over mutual TLS; no client certificate, no write', { skip: !PROMETHEUS && 'prometheus not installed', timeout: 180_000 }, async (t) => {
+test('mTLS variant: Prometheus remote-writes to the generated receiver over mutual TLS; no client certificate, no write', { timeout: 180_000 }, async (t) => {
+  assert.ok(PROMETHEUS, "prometheus is missing: install Debian's prometheus, promtool and prometheus-node-exporter (.ci/run does: apt-get install -y prometheus prometheus-node-exporter)");
   const objs = loadGenerated(['strata-mtls', 'prometheus-mtls']);
   const tmp = await mkdtemp(join(tmpdir(), 'strata-deploy-mtls-'));
   let s3: S3rverHandle | null = null;

@@ -152,7 +152,8 @@ async function instant(q: string, dedup: boolean): Promise<VectorResp['data']['r
   return r.data.result;
 }
 
-test('npm run lab: three clusters through strata, HA pair deduplicated, dashboards answer, clean shutdown', { skip, timeout: 240_000 }, async () => {
+test('npm run lab: three clusters through strata, HA pair deduplicated, dashboards answer, clean shutdown', { timeout: 240_000 }, async () => {
+  assert.ok(!skip, `${skip}: install Debian's prometheus, promtool and prometheus-node-exporter (.ci/run does: apt-get install -y prometheus prometheus-node-exporter)`);
   const tmp = await tempDir('lab');
   cleanups.push(tmp.cleanup);
   const lab = await startLab(join(tmp.path, 'lab-data'));
@@ -241,7 +242,8 @@ test('npm run lab: three clusters through strata, HA pair deduplicated, dashboar
   await stopLab(lab);
 });
 
-test('npm run lab --objstore.config-file: blocks go to an S3 bucket and come back through strata store', { skip, timeout: 180_000 }, async () => {
+test('npm run lab --objstore.config-file: blocks go to an S3 bucket and come back through strata store', { timeout: 180_000 }, async () => {
+  assert.ok(!skip, `${skip}: install Debian's prometheus, promtool and prometheus-node-exporter (.ci/run does: apt-get install -y prometheus prometheus-node-exporter)`);
   const tmp = await tempDir('lab-s3');
   cleanups.push(tmp.cleanup);
   const s3 = await startS3rver('thanos');

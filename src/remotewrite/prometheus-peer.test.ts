@@ -160,7 +160,8 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-test('Prometheus 2.42 remote-writes its scraped samples and metadata into our handler', { skip }, async () => {
+test('Prometheus 2.42 remote-writes its scraped samples and metadata into our handler', async () => {
+  assert.ok(!skip, `${skip}: install Debian's prometheus, promtool and prometheus-node-exporter (.ci/run does: apt-get install -y prometheus prometheus-node-exporter)`);
   const up = await waitFor(
     'up{job="prometheus"} via remote write',
     () => [...target.samples.values()].find((s) => s.labels.get('__name__') === 'up' && s.labels.get('job') === 'prometheus'),
@@ -187,7 +188,8 @@ test('Prometheus 2.42 remote-writes its scraped samples and metadata into our ha
   assert.ok(hist[0].length > 0);
 });
 
-test('our client remote-writes into Prometheus 2.42 and the samples are queryable', { skip }, async () => {
+test('our client remote-writes into Prometheus 2.42 and the samples are queryable', async () => {
+  assert.ok(!skip, `${skip}: install Debian's prometheus, promtool and prometheus-node-exporter (.ci/run does: apt-get install -y prometheus prometheus-node-exporter)`);
   await waitFor('prometheus ready', async () => {
     const r = (await getJSON(`http://127.0.0.1:${promPort}/api/v1/status/buildinfo`)) as { status: string };
     return r.status === 'success' ? true : undefined;
