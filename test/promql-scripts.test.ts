@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { runScript, newTestEngine, type FileReport } from './promql/runner.ts';
 
 /** Evals that must pass; raise it when the engine improves (never lower it to make a run green). */
-const PASS_FLOOR = 1276;
+const PASS_FLOOR = 1277;
 
 const TESTDATA = process.env.STRATA_PROMQL_TESTDATA ?? '/work/shared/promql-testdata';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -200,6 +200,9 @@ function escapeRune(cp: number, quote: number): string {
       return '\\v';
   }
   if (cp < 0x20 || cp === 0x7f) return '\\x' + hex(cp, 2);
+  // An invalid byte of a Go string, carried as a lone surrogate U+DC80–U+DCFF (see the parser's
+  // decodeGoBytes): Go's strconv.Quote writes it back as \xNN.
+  if (cp >= 0xdc80 && cp <= 0xdcff) return '\\x' + hex(cp - 0xdc00, 2);
   if (cp >= 0xd800 && cp < 0xe000) return '\\ufffd';
   if (cp < 0x10000) return '\\u' + hex(cp, 4);
   return '\\U' + hex(cp, 8);

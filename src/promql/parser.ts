@@ -328,7 +328,37 @@ function parseNumberLiteral(val: string): number | string {
   return f;
 }
 
-const utf8dec = new TextDecoder('utf-8');
+const utf8strict = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Go strings may hold invalid UTF-8 ("\xff"); JS strings cannot. Invalid bytes become lone
+ * surrogates U+DC80–U+DCFF (Python's surrogateescape), so such a string stays distinguishable and
+ * fails UTF-8 validity checks (label names) exactly where Go's would.
+ */
+function decodeGoBytes(bytes: Uint8Array): string {
+  try {
+    return utf8strict.decode(bytes);
+  } catch {
+    let out = '';
+    let i = 0;
+    while (i < bytes.length) {
+      const b = bytes[i]!;
+      const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+      if (len > 0 && i + len <= bytes.length) {
+        try {
+          out += utf8strict.decode(bytes.subarray(i, i + len));
+          i += len;
+          continue;
+        } catch {
+          // fall through: invalid sequence
+        }
+      }
+      out += String.fromCharCode(0xdc00 + b);
+      i++;
+    }
+    return out;
+  }
+}
 const utf8enc = new TextEncoder();
 
 /** strutil.Unquote (Go strconv.Unquote extended to multi-character single-quoted strings). */
@@ -424,7 +454,7 @@ export function unquoteString(s: string): string {
       }
     }
   }
-  return utf8dec.decode(Uint8Array.from(out));
+  return decodeGoBytes(Uint8Array.from(out));
 }
 
 function durationLiteralOutOfRange(val: number): boolean {
