@@ -12,6 +12,12 @@ import type { StoreServer } from '../storeapi/server.ts';
 
 export async function runReceive(opts: Record<string, unknown>): Promise<void> {
   const log = loggerFromFlags(opts, 'receive');
+  // Hashring forwarding and replication are not implemented yet: refuse rather than ignore them,
+  // so a Thanos manifest that relies on them does not silently keep every series on one node.
+  if (opt<string | undefined>(opts, 'receive.hashrings-file') || (opt<number>(opts, 'receive.replication-factor') ?? 1) > 1) {
+    process.stderr.write('strata receive: --receive.hashrings-file and --receive.replication-factor > 1 are not supported yet (hashring forwarding and replication are not implemented); run one receiver per Prometheus group or several replicas with distinct --label replica="…" instead\n');
+    process.exit(2);
+  }
   const registry = createRegistry('receive');
   const tsdbPath = opt<string>(opts, 'tsdb.path');
   await mkdir(tsdbPath, { recursive: true });
