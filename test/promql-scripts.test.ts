@@ -12,7 +12,8 @@ import { runScript, newTestEngine, type FileReport } from './promql/runner.ts';
 /** Evals that must pass; raise it when the engine improves (never lower it to make a run green). */
 const PASS_FLOOR = 1277;
 
-const TESTDATA = process.env.STRATA_PROMQL_TESTDATA ?? '/work/shared/promql-testdata';
+// The steering repo's shared/ folder sits beside this repository (../shared), in CI too.
+const TESTDATA = process.env.STRATA_PROMQL_TESTDATA ?? join(import.meta.dirname, '..', '..', 'shared', 'promql-testdata');
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const files = existsSync(TESTDATA) ? readdirSync(TESTDATA).filter((f) => f.endsWith('.test')).sort() : [];
 const reports: FileReport[] = [];
