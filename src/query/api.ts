@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Labels, compareStrings, isValidUTF8String } from '../labels/labels.ts';
 import type { Matcher } from '../labels/matcher.ts';
-import type { Exemplar, MetricMetadata, Queryable, Series } from '../storage/interfaces.ts';
+import type { Exemplar, LabelHints, LabelResult, MetricMetadata, Querier, Queryable, Series } from '../storage/interfaces.ts';
 import type { Expr, DurationExpr, AtModifier } from '../promql/ast.ts';
 import { PromQLError, type QueryEngine, type QueryOptions, type QueryResult, type QueryStats, type Value } from '../promql/value.ts';
 import { parseExpr, parseMetricSelector } from '../promql/parser.ts';
@@ -360,6 +360,44 @@ export function createApiV1(opts: ApiOptions): (req: IncomingMessage, res: Serve
     return { data: data + '}', warnings, infos: r.infos };
   };
 
+  /**
+   * /labels and /label/<name>/values: limit, start/end and match[] parameters, one lookup per
+   * match[] set merged, sorted, truncated to limit with Prometheus' warning.
+   */
+  async function labelLookup(p: Params, lookup: (q: Querier, ms: Matcher[], hints: LabelHints) => Promise<LabelResult>): Promise<{ data: string; warnings: string[] }> {
+    const limit = param('limit', () => parseLimit(p.get('limit')));
+    const start = timeParam(p, 'start', MIN_TIME_MS);
+    const end = timeParam(p, 'end', MAX_TIME_MS);
+    let sets: Matcher[][];
+    try {
+      sets = parseMatchers(p.getAll('match[]'));
+    } catch (e) {
+      throw new ApiError('bad_data', (e as Error).message);
+    }
+    const q = queryableOf(p).querier(start, end);
+    const warnings: string[] = [];
+    let vals: string[];
+    try {
+      const hints = { limit: limit > 0 ? limit + 1 : 0 };
+      const all = new Set<string>();
+      for (const ms of sets.length > 0 ? sets : [[]]) {
+        const r = await lookup(q, ms, hints);
+        warnings.push(...r.warnings);
+        for (const v of r.values) all.add(v);
+      }
+      vals = [...all].sort(compareStrings);
+    } catch (e) {
+      throw new ApiError('execution', (e as Error).message);
+    } finally {
+      q.close();
+    }
+    if (limit > 0 && vals.length > limit) {
+      vals = vals.slice(0, limit);
+      warnings.push(TRUNCATED);
+    }
+    return { data: strList(vals), warnings };
+  }
+
   const handlers: Record<string, Handler> = {
     async query(p) {
       const limit = param('limit', () => parseLimit(p.get('limit')));
@@ -416,43 +454,7 @@ export function createApiV1(opts: ApiOptions): (req: IncomingMessage, res: Serve
     },
 
     async labels(p) {
-      const limit = param('limit', () => parseLimit(p.get('limit')));
-      const start = timeParam(p, 'start', MIN_TIME_MS);
-      const end = timeParam(p, 'end', MAX_TIME_MS);
-      let sets: Matcher[][];
-      try {
-        sets = parseMatchers(p.getAll('match[]'));
-      } catch (e) {
-        throw new ApiError('bad_data', (e as Error).message);
-      }
-      const q = queryableOf(p).querier(start, end);
-      const warnings: string[] = [];
-      let names: string[];
-      try {
-        const hints = { limit: limit > 0 ? limit + 1 : 0 };
-        if (sets.length > 1) {
-          const all = new Set<string>();
-          for (const ms of sets) {
-            const r = await q.labelNames(ms, hints);
-            warnings.push(...r.warnings);
-            for (const v of r.values) all.add(v);
-          }
-          names = [...all].sort(compareStrings);
-        } else {
-          const r = await q.labelNames(sets[0] ?? [], hints);
-          warnings.push(...r.warnings);
-          names = r.values;
-        }
-      } catch (e) {
-        throw new ApiError('execution', (e as Error).message);
-      } finally {
-        q.close();
-      }
-      if (limit > 0 && names.length > limit) {
-        names = names.slice(0, limit);
-        warnings.push(TRUNCATED);
-      }
-      return { data: strList(names), warnings };
+      return labelLookup(p, (q, ms, hints) => q.labelNames(ms, hints));
     },
 
     async label(p, _req, _url, sub) {
@@ -467,44 +469,7 @@ export function createApiV1(opts: ApiOptions): (req: IncomingMessage, res: Serve
       }
       if (name.startsWith('U__')) name = unescapeLabelName(name);
       if (name === '' || !isValidUTF8String(name)) throw new ApiError('bad_data', `invalid label name: ${goQuote(name)}`);
-      const limit = param('limit', () => parseLimit(p.get('limit')));
-      const start = timeParam(p, 'start', MIN_TIME_MS);
-      const end = timeParam(p, 'end', MAX_TIME_MS);
-      let sets: Matcher[][];
-      try {
-        sets = parseMatchers(p.getAll('match[]'));
-      } catch (e) {
-        throw new ApiError('bad_data', (e as Error).message);
-      }
-      const q = queryableOf(p).querier(start, end);
-      const warnings: string[] = [];
-      let vals: string[];
-      try {
-        const hints = { limit: limit > 0 ? limit + 1 : 0 };
-        if (sets.length > 1) {
-          const all = new Set<string>();
-          for (const ms of sets) {
-            const r = await q.labelValues(name, ms, hints);
-            warnings.push(...r.warnings);
-            for (const v of r.values) all.add(v);
-          }
-          vals = [...all];
-        } else {
-          const r = await q.labelValues(name, sets[0] ?? [], hints);
-          warnings.push(...r.warnings);
-          vals = [...r.values];
-        }
-      } catch (e) {
-        throw new ApiError('execution', (e as Error).message);
-      } finally {
-        q.close();
-      }
-      vals.sort(compareStrings);
-      if (limit > 0 && vals.length > limit) {
-        vals = vals.slice(0, limit);
-        warnings.push(TRUNCATED);
-      }
-      return { data: strList(vals), warnings };
+      return labelLookup(p, (q, ms, hints) => q.labelValues(name, ms, hints));
     },
 
     async query_exemplars(p) {

@@ -26,13 +26,12 @@ import type {
   LabelResult,
   Querier,
   Queryable,
-  SampleIterator,
   SelectHints,
   Series,
   SeriesSet,
 } from '../storage/interfaces.ts';
 import { ChainedSeries, MergeQuerier, mergeSeriesSets } from '../storage/merge.ts';
-import { BlockReader, ChunksIterator } from '../tsdb/block/reader.ts';
+import { BlockReader, ChunksSeries } from '../tsdb/block/reader.ts';
 import type { BlockMeta } from '../tsdb/block/meta.ts';
 import type { ReadAt } from '../tsdb/block/readat.ts';
 import { segmentFileName } from '../tsdb/chunks/chunks.ts';
@@ -593,15 +592,15 @@ async function* blockSeries(
       const ms = skipChunks ? [] : metas[k - i]!;
       // Series made equal by the external labels are chained.
       if (k + 1 < j && Labels.compare(s.labels, sel[k + 1]!.labels) === 0) {
-        const group: Series[] = [new BucketSeries(s.labels, ms, mint, maxt)];
+        const group: Series[] = [new ChunksSeries(s.labels, ms, mint, maxt)];
         while (k + 1 < j && Labels.compare(s.labels, sel[k + 1]!.labels) === 0) {
           k++;
-          group.push(new BucketSeries(s.labels, skipChunks ? [] : metas[k - i]!, mint, maxt));
+          group.push(new ChunksSeries(s.labels, skipChunks ? [] : metas[k - i]!, mint, maxt));
         }
         yield new ChainedSeries(group);
         continue;
       }
-      yield new BucketSeries(s.labels, ms, mint, maxt);
+      yield new ChunksSeries(s.labels, ms, mint, maxt);
     }
     sel.fill(undefined as unknown as Selected, i, j); // let the batch's entries go
     i = j;
@@ -622,24 +621,5 @@ function estimateChunkBytes(sel: readonly Selected[], j: number, cap: number): n
   return n;
 }
 
-/** A series read from a block: raw chunks plus an iterator over them limited to [mint, maxt]. */
-class BucketSeries implements Series {
-  constructor(
-    readonly labels: Labels,
-    private readonly metas: ChunkMeta[],
-    private readonly mint: number,
-    private readonly maxt: number,
-  ) {}
-  iterator(reuse?: SampleIterator): SampleIterator {
-    if (reuse instanceof ChunksIterator) {
-      reuse.reset(this.metas, this.mint, this.maxt);
-      return reuse;
-    }
-    return new ChunksIterator(this.metas, this.mint, this.maxt);
-  }
-  chunks(): ChunkMeta[] {
-    return this.metas;
-  }
-}
 
 export type { QueryStats };

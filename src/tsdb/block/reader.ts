@@ -124,7 +124,7 @@ class BlockQuerier implements Querier {
               metas.push({ minTime: c.minTime, maxTime: c.maxTime, encoding: rc.encoding, data: rc.data });
             }
           }
-          yield new BlockSeries(e.labels, metas, mint, maxt);
+          yield new ChunksSeries(e.labels, metas, mint, maxt);
           if (limit > 0 && ++emitted >= limit) return;
         }
       }
@@ -171,7 +171,8 @@ class BlockQuerier implements Querier {
   }
 }
 
-class BlockSeries implements Series {
+/** A series as a block (local or in a bucket) gives it: raw chunks plus an iterator limited to [mint, maxt]. */
+export class ChunksSeries implements Series {
   constructor(
     readonly labels: Labels,
     private readonly metas: ChunkMeta[],
