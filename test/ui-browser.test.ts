@@ -81,6 +81,17 @@ test('web UI in headless Chromium against strata all --demo', { timeout: 120_000
   await page.keyboard.type('sum by (cluster) (node_memory_Mem', { delay: 15 });
   const option = page.locator('.cm-tooltip-autocomplete li', { hasText: 'node_memory_MemAvailable_bytes' });
   await option.first().waitFor({ timeout: 15_000 });
+  // CodeMirror ignores Enter for `interactionDelay` (75 ms) after the list opens or is rebuilt, so
+  // that a key pressed just as the list appears is not taken as acceptance. On a loaded machine the
+  // list may still be re-rendering here: wait until it has been unchanged for 300 ms.
+  const tooltip = page.locator('.cm-tooltip-autocomplete');
+  let before = "";
+  await waitFor('a settled completion list', async () => {
+    const now = await tooltip.innerHTML();
+    const same = now === before;
+    before = now;
+    return same;
+  }, 10_000, 300);
   // Accept the highlighted completion (the only metric with that prefix).
   assert.match(await page.locator('.cm-tooltip-autocomplete li[aria-selected]').innerText(), /node_memory_MemAvailable_bytes/);
   await page.keyboard.press('Enter');
