@@ -43,7 +43,7 @@ export async function runCompact(opts: Record<string, unknown>): Promise<void> {
       res1h: opt<number>(opts, 'retention.resolution-1h') ?? 0,
     },
     replicaLabels: opt<string[]>(opts, 'deduplication.replica-label') ?? [],
-    dedupFunc: (opt<string>(opts, 'deduplication.func') ?? 'penalty') as MergeFunc,
+    dedupFunc: (opt<string>(opts, 'deduplication.func') || 'chain') as MergeFunc,
     enableVerticalCompaction: Boolean(opt(opts, 'compact.enable-vertical-compaction')),
     downsamplingDisabled: Boolean(opt(opts, 'downsampling.disable')),
     concurrency: opt<number>(opts, 'compact.concurrency') ?? 1,

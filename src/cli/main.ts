@@ -121,6 +121,7 @@ logFlags(
       .option('--endpoint <host:port>', 'StoreAPI endpoint to query (repeatable); dnssrv+_grpc._tcp.<svc> for DNS SRV discovery', collect, [])
       .option('--endpoint.sd-files <path>', 'file SD files with endpoints (repeatable; reloaded on change)', collect, [])
       .option('--query.replica-label <name>', 'label to deduplicate replicas on (repeatable)', collect, [])
+      .addOption(new Option('--deduplication.func <func>', 'deduplication algorithm over --query.replica-label replicas: "penalty" (Thanos\' default, switches replica only after a gap) or "chain" (merge all replicas\' samples)').choices(['penalty', 'chain']).default('penalty'))
       .option('--query.partial-response', 'answer with the data that is available (and a warning) when some endpoints fail', true)
       .option('--no-query.partial-response', 'fail the query when an endpoint fails')
       .option('--query.auto-downsampling', 'pick a downsampled resolution automatically from the query step', false),
@@ -145,7 +146,7 @@ logFlags(
       .addOption(durationOption('--retention.resolution-5m <duration>', 'retention of 5m-downsampled data (0 = forever)', '0s'))
       .addOption(durationOption('--retention.resolution-1h <duration>', 'retention of 1h-downsampled data (0 = forever)', '0s'))
       .option('--deduplication.replica-label <name>', 'label whose replicas are merged during vertical compaction (repeatable)', collect, [])
-      .addOption(new Option('--deduplication.func <func>', 'deduplication algorithm for replicas').choices(['penalty', 'chain']).default('penalty'))
+      .addOption(new Option('--deduplication.func <func>', 'deduplication algorithm for replicas merged by vertical compaction: "" (default, as Thanos: one-to-one merge of identical samples, same as "chain") or "penalty" (Thanos\' penalty algorithm, for HA replicas with gaps)').choices(['', 'penalty', 'chain']).default(''))
       .option('--downsampling.disable', 'do not downsample', false)
       .option('--compact.concurrency <n>', 'number of groups compacted at the same time', positiveInt, 1)
       .option('--compact.enable-vertical-compaction', 'merge overlapping blocks of one group (implied by --deduplication.replica-label)', false)

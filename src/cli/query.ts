@@ -15,6 +15,7 @@ import { ProxyQueryable } from '../query/proxy.ts';
 import { StoreClient } from '../storeapi/client.ts';
 import { StoreServer } from '../storeapi/server.ts';
 import type { Labels } from '../labels/labels.ts';
+import type { DedupAlgorithm } from '../query/dedup.ts';
 import { VERSION, REVISION, BRANCH, BUILD_DATE } from '../version.ts';
 import { loggerFromFlags, opt, stopOnSignals } from './common.ts';
 
@@ -42,7 +43,7 @@ export async function runQuery(opts: Record<string, unknown>): Promise<void> {
       return { name: address, info: () => c.info(), queryable: c, close: () => c.close() };
     },
   });
-  const proxy = new ProxyQueryable({ endpoints: () => endpoints.active(), timeoutMs: queryTimeout, partialResponse, replicaLabels, dedup: true, algorithm: 'penalty' });
+  const proxy = new ProxyQueryable({ endpoints: () => endpoints.active(), timeoutMs: queryTimeout, partialResponse, replicaLabels, dedup: true, algorithm: (opt<string>(opts, 'deduplication.func') ?? 'penalty') as DedupAlgorithm });
 
   const gauge = new Gauge({
     name: 'strata_query_endpoints',

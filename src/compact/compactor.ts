@@ -184,7 +184,7 @@ export class Compactor {
     this.waitInterval = opts.waitInterval ?? 5 * 60 * 1000;
     this.retention = { raw: 0, res5m: 0, res1h: 0, ...opts.retention };
     this.replicaLabels = opts.replicaLabels ?? [];
-    this.dedupFunc = opts.dedupFunc ?? 'penalty';
+    this.dedupFunc = opts.dedupFunc ?? 'chain';
     this.vertical = opts.enableVerticalCompaction === true || this.replicaLabels.length > 0;
     this.ranges = opts.ranges ?? DEFAULT_COMPACTION_RANGES;
     this.now = opts.now ?? Date.now;
