@@ -20,5 +20,5 @@ protoc \
   --ts_proto_out="$OUT" \
   --ts_proto_opt=outputServices=grpc-js,esModuleInterop=true,importSuffix=.ts,forceLong=bigint,useOptionals=messages,env=both,outputJsonMethods=false,outputPartialMethods=true,useDate=false,exportCommonSymbols=false \
   -I "$PROTO" -I /usr/include \
-  store/labelpb/types.proto store/storepb/types.proto store/storepb/rpc.proto info/infopb/rpc.proto
+  store/labelpb/types.proto store/storepb/types.proto store/storepb/prompb/types.proto store/storepb/rpc.proto info/infopb/rpc.proto
 echo "generated:"; find "$OUT" -name '*.ts' | sort

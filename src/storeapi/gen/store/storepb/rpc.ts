@@ -21,13 +21,14 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Any } from "../../google/protobuf/any.ts";
+import { TimeSeries } from "./prompb/types.ts";
 import { LabelMatcher, PartialResponseStrategy, Series, SeriesBatch } from "./types.ts";
 
 /**
  * Strata's copy of the Thanos StoreAPI (thanos-io/thanos pkg/store/storepb/rpc.proto): same package,
  * service, method and message names and field numbers; gogoproto options dropped. The legacy
  * Store.Info method (removed in Thanos v0.37) is not part of it — discovery uses thanos.info.Info.
- * The WriteableStore service (remote write over gRPC) is not included.
+ * WriteableStore (remote write between receivers over gRPC) is included as in Thanos.
  */
 
 export enum Aggr {
@@ -38,6 +39,22 @@ export enum Aggr {
   MAX = 4,
   COUNTER = 5,
   UNRECOGNIZED = -1,
+}
+
+export interface WriteResponse {
+}
+
+export interface WriteRequest {
+  timeseries: TimeSeries[];
+  tenant: string;
+  replica: bigint;
+  /** Several tenants' series in one request (Thanos' split-tenant forwarding). */
+  timeseriesTenantData: TimeSeriesTenantTuple[];
+}
+
+export interface TimeSeriesTenantTuple {
+  timeseries: TimeSeries[];
+  tenant: string;
 }
 
 export interface SeriesRequest {
@@ -145,6 +162,210 @@ export interface LabelValuesResponse {
   warnings: string[];
   hints?: Any | undefined;
 }
+
+function createBaseWriteResponse(): WriteResponse {
+  return {};
+}
+
+export const WriteResponse: MessageFns<WriteResponse> = {
+  encode(_: WriteResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WriteResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWriteResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<WriteResponse>, I>>(base?: I): WriteResponse {
+    return WriteResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WriteResponse>, I>>(_: I): WriteResponse {
+    const message = createBaseWriteResponse();
+    return message;
+  },
+};
+
+function createBaseWriteRequest(): WriteRequest {
+  return { timeseries: [], tenant: "", replica: 0n, timeseriesTenantData: [] };
+}
+
+export const WriteRequest: MessageFns<WriteRequest> = {
+  encode(message: WriteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.timeseries) {
+      TimeSeries.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.tenant !== "") {
+      writer.uint32(18).string(message.tenant);
+    }
+    if (message.replica !== 0n) {
+      if (BigInt.asIntN(64, message.replica) !== message.replica) {
+        throw new globalThis.Error("value provided for field message.replica of type int64 too large");
+      }
+      writer.uint32(24).int64(message.replica);
+    }
+    for (const v of message.timeseriesTenantData) {
+      TimeSeriesTenantTuple.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WriteRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWriteRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.timeseries.push(TimeSeries.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.replica = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.timeseriesTenantData.push(TimeSeriesTenantTuple.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<WriteRequest>, I>>(base?: I): WriteRequest {
+    return WriteRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WriteRequest>, I>>(object: I): WriteRequest {
+    const message = createBaseWriteRequest();
+    message.timeseries = object.timeseries?.map((e) => TimeSeries.fromPartial(e)) || [];
+    message.tenant = object.tenant ?? "";
+    message.replica = (object.replica !== undefined && object.replica !== null) ? BigInt(object.replica) : 0n;
+    message.timeseriesTenantData = object.timeseriesTenantData?.map((e) => TimeSeriesTenantTuple.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTimeSeriesTenantTuple(): TimeSeriesTenantTuple {
+  return { timeseries: [], tenant: "" };
+}
+
+export const TimeSeriesTenantTuple: MessageFns<TimeSeriesTenantTuple> = {
+  encode(message: TimeSeriesTenantTuple, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.timeseries) {
+      TimeSeries.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.tenant !== "") {
+      writer.uint32(18).string(message.tenant);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TimeSeriesTenantTuple {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTimeSeriesTenantTuple();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.timeseries.push(TimeSeries.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<TimeSeriesTenantTuple>, I>>(base?: I): TimeSeriesTenantTuple {
+    return TimeSeriesTenantTuple.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TimeSeriesTenantTuple>, I>>(object: I): TimeSeriesTenantTuple {
+    const message = createBaseTimeSeriesTenantTuple();
+    message.timeseries = object.timeseries?.map((e) => TimeSeries.fromPartial(e)) || [];
+    message.tenant = object.tenant ?? "";
+    return message;
+  },
+};
 
 function createBaseSeriesRequest(): SeriesRequest {
   return {
@@ -1542,6 +1763,66 @@ export interface StoreClient extends Client {
 export const StoreClient = makeGenericClientConstructor(StoreService, "thanos.Store") as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): StoreClient;
   service: typeof StoreService;
+  serviceName: string;
+};
+
+/**
+ * WriteableStore represents API against instance that stores XOR encoded values with label set
+ * metadata: receivers forward remote-write series to each other with it.
+ */
+export type WriteableStoreService = typeof WriteableStoreService;
+export const WriteableStoreService = {
+  /**
+   * RemoteWrite writes the series of the request (replica > 0: already replicated by a router,
+   * 1-indexed replica number; 0: not yet replicated).
+   */
+  remoteWrite: {
+    path: "/thanos.WriteableStore/RemoteWrite" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: WriteRequest): Buffer => Buffer.from(WriteRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WriteRequest => WriteRequest.decode(value),
+    responseSerialize: (value: WriteResponse): Buffer => Buffer.from(WriteResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WriteResponse => WriteResponse.decode(value),
+  },
+} as const;
+
+export interface WriteableStoreServer extends UntypedServiceImplementation {
+  /**
+   * RemoteWrite writes the series of the request (replica > 0: already replicated by a router,
+   * 1-indexed replica number; 0: not yet replicated).
+   */
+  remoteWrite: handleUnaryCall<WriteRequest, WriteResponse>;
+}
+
+export interface WriteableStoreClient extends Client {
+  /**
+   * RemoteWrite writes the series of the request (replica > 0: already replicated by a router,
+   * 1-indexed replica number; 0: not yet replicated).
+   */
+  remoteWrite(
+    request: WriteRequest,
+    callback: (error: ServiceError | null, response: WriteResponse) => void,
+  ): ClientUnaryCall;
+  remoteWrite(
+    request: WriteRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WriteResponse) => void,
+  ): ClientUnaryCall;
+  remoteWrite(
+    request: WriteRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WriteResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const WriteableStoreClient = makeGenericClientConstructor(
+  WriteableStoreService,
+  "thanos.WriteableStore",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): WriteableStoreClient;
+  service: typeof WriteableStoreService;
   serviceName: string;
 };
 
