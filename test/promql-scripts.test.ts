@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { runScript, newTestEngine, type FileReport } from './promql/runner.ts';
 
 /** Evals that must pass; raise it when the engine improves (never lower it to make a run green). */
-const PASS_FLOOR = 1277;
+const PASS_FLOOR = 1291;
 
 // The steering repo's shared/ folder sits beside this repository (../shared), in CI too.
 const TESTDATA = process.env.STRATA_PROMQL_TESTDATA ?? join(import.meta.dirname, '..', '..', 'shared', 'promql-testdata');

@@ -48,7 +48,7 @@ import {
   vectorOr,
   vectorUnless,
 } from './binary.ts';
-import { FunctionError, RANGE_FUNCTIONS, type RangeCallCtx } from './functions/range.ts';
+import { FunctionError, RANGE_FUNCTIONS, countResets, type RangeCallCtx } from './functions/range.ts';
 import { INSTANT_FUNCTIONS, SIMPLE_FUNCTIONS, goMaxF, goMinF, type InstantCtx } from './functions/instant.ts';
 import { bucketFraction, bucketQuantile, type Bucket } from './functions/math.ts';
 
@@ -58,6 +58,11 @@ export interface EngineOptions {
   maxSamples?: number;
   defaultSubqueryStep?: number;
   enableExperimental?: boolean;
+  /**
+   * Use sample start timestamps (SampleIterator.st) in rate/increase/irate/resets and
+   * start_timestamp(), as Prometheus' UseStartTimestamps (default false).
+   */
+  useStartTimestamps?: boolean;
 }
 
 const DEFAULT_LOOKBACK = 5 * 60 * 1000;
@@ -103,6 +108,7 @@ export class Engine implements QueryEngine {
   readonly maxSamples: number;
   readonly defaultSubqueryStep: number;
   readonly enableExperimental: boolean;
+  readonly useStartTimestamps: boolean;
 
   constructor(opts: EngineOptions = {}) {
     this.lookbackDelta = opts.lookbackDelta ?? DEFAULT_LOOKBACK;
@@ -110,6 +116,7 @@ export class Engine implements QueryEngine {
     this.maxSamples = opts.maxSamples ?? DEFAULT_MAX_SAMPLES;
     this.defaultSubqueryStep = opts.defaultSubqueryStep ?? DEFAULT_SUBQUERY_STEP;
     this.enableExperimental = opts.enableExperimental ?? false;
+    this.useStartTimestamps = opts.useStartTimestamps ?? false;
   }
 
   async instantQuery(q: Queryable, query: string, time: number, opts?: QueryOptions): Promise<QueryResult> {
@@ -155,6 +162,7 @@ export class Engine implements QueryEngine {
       signal: opts?.signal,
       defaultSubqueryStep: opts?.defaultSubqueryStep ?? this.defaultSubqueryStep,
       queryStep: step,
+      useST: this.useStartTimestamps,
     });
     let querier: Querier | null = null;
     try {
@@ -324,7 +332,18 @@ interface EvaluatorInit {
   signal: AbortSignal | undefined;
   defaultSubqueryStep: number;
   queryStep: number;
+  /** EngineOptions.useStartTimestamps. */
+  useST: boolean;
 }
+
+/**
+ * A selected series that may carry start timestamps (ms, 0 = none) parallel to ts (`sts`) and to
+ * the stale-filtered fts (`fsts`); only series whose iterator exposes `st` get them.
+ */
+type STSeries = RawSeries & { sts?: Float64Array; fsts?: Float64Array };
+
+/** Range functions that read start timestamps (Prometheus evalCall). */
+const ST_RANGE_FUNCS = new Set(['rate', 'irate', 'increase', 'resets']);
 
 /** Window source for range functions: raw series (stale-filtered) or subquery output. */
 interface RangeSource {
@@ -336,7 +355,7 @@ interface RangeSource {
   smoothed: boolean;
 }
 
-function filtered(s: RawSeries): void {
+function filtered(s: STSeries): void {
   if (s.fts) return;
   let stale = 0;
   for (let i = 0; i < s.n; i++) if (s.vs[i] !== s.vs[i] && isStaleNaN(s.vs[i]!)) stale++;
@@ -344,21 +363,26 @@ function filtered(s: RawSeries): void {
     s.fts = s.ts;
     s.fvs = s.vs;
     s.fn = s.n;
+    if (s.sts) s.fsts = s.sts;
     return;
   }
   const ts = new Float64Array(s.n - stale);
   const vs = new Float64Array(s.n - stale);
+  const sts = s.sts;
+  const fsts = sts ? new Float64Array(s.n - stale) : null;
   let j = 0;
   for (let i = 0; i < s.n; i++) {
     const v = s.vs[i]!;
     if (v !== v && isStaleNaN(v)) continue;
     ts[j] = s.ts[i]!;
     vs[j] = v;
+    if (fsts) fsts[j] = sts![i]!;
     j++;
   }
   s.fts = ts;
   s.fvs = vs;
   s.fn = j;
+  if (fsts) s.fsts = fsts;
 }
 
 class Evaluator {
@@ -374,6 +398,7 @@ class Evaluator {
   readonly queryStart: number;
   readonly queryEnd: number;
   readonly queryStep: number;
+  readonly useST: boolean;
   currentSamples = 0;
   peakSamples = 0;
   totalSamples = 0;
@@ -398,6 +423,7 @@ class Evaluator {
     this.queryStart = init.start;
     this.queryEnd = init.end;
     this.queryStep = init.queryStep;
+    this.useST = init.useST;
   }
 
   fail(msg: string): never {
@@ -539,11 +565,15 @@ class Evaluator {
     const out: RawSeries[] = [];
     let tsBuf = new Float64Array(64);
     let vsBuf = new Float64Array(64);
+    let stBuf: Float64Array | null = null;
     let count = 0;
     for await (const s of set) {
       const it = s.iterator();
       let n = 0;
       let vt = it.seek(start);
+      // Start timestamps travel in a parallel array, only for series whose iterator exposes them.
+      const withST = this.useST && it.st !== undefined;
+      if (withST && (!stBuf || stBuf.length < tsBuf.length)) stBuf = new Float64Array(tsBuf.length);
       while (vt !== ValueType.None) {
         if (vt === ValueType.Float) {
           const t = it.t;
@@ -555,9 +585,15 @@ class Evaluator {
             const nv = new Float64Array(n * 2);
             nv.set(vsBuf);
             vsBuf = nv;
+            if (withST) {
+              const ns = new Float64Array(n * 2);
+              ns.set(stBuf!);
+              stBuf = ns;
+            }
           }
           tsBuf[n] = t;
           vsBuf[n] = it.v;
+          if (withST) stBuf![n] = it.st ?? 0;
           n++;
         }
         // Native histograms: not supported yet (TODO: HPoint support); such samples are skipped.
@@ -565,7 +601,9 @@ class Evaluator {
       }
       const err = it.err();
       if (err) throw new EvalError('execution', `expanding series: ${err.message}`);
-      out.push({ labels: s.labels, ts: tsBuf.slice(0, n), vs: vsBuf.slice(0, n), n });
+      const rs: STSeries = { labels: s.labels, ts: tsBuf.slice(0, n), vs: vsBuf.slice(0, n), n };
+      if (withST) rs.sts = stBuf!.slice(0, n);
+      out.push(rs);
       count++;
       if ((count & 1023) === 0) this.checkNow();
     }
@@ -1117,8 +1155,8 @@ class Evaluator {
       case 'info':
         return this.evalInfo(e);
     }
-    if ((name === 'timestamp') && unwrapParens(e.args[0]!).type === 'VectorSelector') {
-      return this.evalTimestampOfSelector(unwrapParens(e.args[0]!) as VectorSelector);
+    if ((name === 'timestamp' || name === 'start_timestamp') && unwrapParens(e.args[0]!).type === 'VectorSelector') {
+      return this.evalTimestampOfSelector(unwrapParens(e.args[0]!) as VectorSelector, name === 'start_timestamp');
     }
     if ((name === 'sort' || name === 'sort_desc' || name === 'sort_by_label' || name === 'sort_by_label_desc') && this.start !== this.end) {
       this.annos.add(Anno.sortInRangeQuery(e.pos));
@@ -1283,7 +1321,12 @@ class Evaluator {
     });
   }
 
-  private evalTimestampOfSelector(vs: VectorSelector): ESeries[] {
+  /**
+   * timestamp(selector), or start_timestamp(selector) (`startTs`): the start timestamp of the
+   * selected sample (0 when it has none; no output unless start timestamps are enabled).
+   */
+  private evalTimestampOfSelector(vs: VectorSelector, startTs = false): ESeries[] {
+    if (startTs && !this.useST) return [];
     const series = this.seriesOf(vs);
     const at = vs.at ? this.atTime(vs.at) : undefined;
     const js = new Int32Array(series.length).fill(-1);
@@ -1299,7 +1342,10 @@ class Evaluator {
         if (t <= ref - this.lookback) continue;
         const v = s.vs[j]!;
         if (v !== v && isStaleNaN(v)) continue;
-        out.push({ metric: s.labels, t, v: t / 1000, dropName: true });
+        if (startTs) {
+          const sts = (s as STSeries).sts;
+          out.push({ metric: s.labels, t, v: (sts ? sts[j]! : 0) / 1000, dropName: true });
+        } else out.push({ metric: s.labels, t, v: t / 1000, dropName: true });
       }
     });
   }
@@ -1349,11 +1395,16 @@ class Evaluator {
     };
     const mat: ESeries[] = [];
     const extended = src.anchored || src.smoothed;
+    const useST = this.useST && ST_RANGE_FUNCS.has(name);
     for (const s of src.series) {
       this.check();
       const fts = s.fts!;
       const fvs = s.fvs!;
       const fn_ = s.fn!;
+      // Subquery input has no fsts: subqueries cut the propagation of start timestamps.
+      const fsts = useST ? (s as STSeries).fsts ?? null : null;
+      ctx.sts = fsts;
+      ctx.metric = s.labels;
       let lo = 0;
       let hi = 0;
       let out: ESeries | null = null;
@@ -1370,7 +1421,7 @@ class Evaluator {
           const elo = lowerBoundGT(fts, fn_, mint - this.lookback);
           const ehi = lowerBoundGT(fts, fn_, src.smoothed ? maxt + this.lookback : maxt);
           if (ehi <= elo) continue;
-          r = extendedCall(name, fts, fvs, elo, ehi, mint, maxt, src.range, src.smoothed);
+          r = extendedCall(name, fts, fvs, elo, ehi, mint, maxt, src.range, src.smoothed, fsts);
         } else {
           while (lo < fn_ && fts[lo]! <= mint) lo++;
           if (hi < lo) hi = lo;
@@ -1880,7 +1931,7 @@ function extendedRateFloat(ts: Float64Array, vs: Float64Array, lo: number, hi: n
 }
 
 /** Anchored/smoothed evaluation of the safe functions over the extended window samples [lo, hi). */
-function extendedCall(name: string, ts: Float64Array, vs: Float64Array, lo: number, hi: number, rangeStart: number, rangeEnd: number, rangeMs: number, smoothed: boolean): number | null {
+function extendedCall(name: string, ts: Float64Array, vs: Float64Array, lo: number, hi: number, rangeStart: number, rangeEnd: number, rangeMs: number, smoothed: boolean, sts: Float64Array | null = null): number | null {
   switch (name) {
     case 'rate': return extendedRateFloat(ts, vs, lo, hi, rangeStart, rangeEnd, rangeMs, smoothed, true, true);
     case 'increase': return extendedRateFloat(ts, vs, lo, hi, rangeStart, rangeEnd, rangeMs, smoothed, true, false);
@@ -1891,6 +1942,7 @@ function extendedCall(name: string, ts: Float64Array, vs: Float64Array, lo: numb
   const lastLE = searchIdx(lo, hi - lo, (i) => ts[i]! > rangeStart) - 1;
   if (lastLE + 1 >= hi) return null;
   const first = lastLE < lo ? lo : lastLE;
+  if (name === 'resets') return countResets(ts, vs, first, hi, sts);
   let c = 0;
   for (let i = first + 1; i < hi; i++) {
     const cur = vs[i]!;

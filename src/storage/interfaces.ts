@@ -25,6 +25,15 @@ export interface SampleIterator {
   readonly t: number;
   /** Value of the current float sample. */
   readonly v: number;
+  /**
+   * Start timestamp (ms) of the current sample, as Prometheus' `AtST()`: when the cumulative
+   * counter (or the delta interval) this sample belongs to started; 0 when this sample has none.
+   * Optional and additive: iterators over sources that never store start timestamps leave it
+   * `undefined` for every sample, which readers treat exactly like 0. Only the in-memory store
+   * (storage/memory.ts) fills it today; the head, blocks and the StoreAPI path ignore start
+   * timestamps (remote write 1.0 carries none).
+   */
+  readonly st?: number;
   /** Error that stopped iteration early, if any. */
   err(): Error | null;
 }

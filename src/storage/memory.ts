@@ -1,6 +1,8 @@
 // In-memory float storage: a simple Queryable used by the PromQL test-script runner, API contract
 // tests, and anywhere a small non-durable store is enough. Series keep their samples in growable,
 // time-sorted Float64Arrays. Staleness markers keep their canonical bits (see tsdb/stale.ts).
+// Start timestamps (SampleIterator.st) are kept in a parallel array, allocated only for series
+// that were given one.
 import { Labels, compareStrings } from '../labels/labels.ts';
 import type { Matcher } from '../labels/matcher.ts';
 import { isStaleNaN, setFloat64Bits } from '../tsdb/stale.ts';
@@ -20,6 +22,8 @@ class MemSeries {
   ts: Float64Array;
   vs: Float64Array;
   private dv: DataView;
+  /** Start timestamps (ms, 0 = none), parallel to ts; null until a sample with one is added. */
+  sts: Float64Array | null = null;
   n = 0;
   constructor(readonly labels: Labels) {
     this.ts = new Float64Array(8);
@@ -36,6 +40,20 @@ class MemSeries {
     this.ts = ts;
     this.vs = vs;
     this.dv = new DataView(vs.buffer);
+    if (this.sts) {
+      const sts = new Float64Array(ts.length);
+      sts.set(this.sts);
+      this.sts = sts;
+    }
+  }
+
+  private putST(i: number, st: number | undefined): void {
+    if (st === undefined || st === 0) {
+      if (this.sts) this.sts[i] = 0;
+      return;
+    }
+    if (!this.sts) this.sts = new Float64Array(this.ts.length);
+    this.sts[i] = st;
   }
 
   private put(i: number, v: number): void {
@@ -55,26 +73,30 @@ class MemSeries {
     return lo;
   }
 
-  /** Adds a sample; a sample at an existing timestamp replaces it. */
-  add(t: number, v: number): void {
+  /** Adds a sample (with an optional start timestamp); a sample at an existing timestamp replaces it. */
+  add(t: number, v: number, st?: number): void {
     if (this.n === 0 || t > this.ts[this.n - 1]!) {
       if (this.n === this.ts.length) this.grow();
       this.ts[this.n] = t;
       this.put(this.n, v);
+      this.putST(this.n, st);
       this.n++;
       return;
     }
     const i = this.lowerBound(t);
     if (i < this.n && this.ts[i] === t) {
       this.put(i, v);
+      this.putST(i, st);
       return;
     }
     if (this.n === this.ts.length) this.grow();
     this.ts.copyWithin(i + 1, i, this.n);
     const bytes = new Uint8Array(this.vs.buffer);
     bytes.copyWithin((i + 1) * 8, i * 8, this.n * 8);
+    this.sts?.copyWithin(i + 1, i, this.n);
     this.ts[i] = t;
     this.put(i, v);
+    this.putST(i, st);
     this.n++;
   }
 
@@ -91,14 +113,18 @@ class MemSeries {
 class MemIterator implements SampleIterator {
   t = 0;
   v = 0;
+  /** Start timestamp of the current sample (0 = none); undefined when the series has none at all. */
+  st: number | undefined;
   private i: number;
   constructor(
     private readonly ts: Float64Array,
     private readonly vs: Float64Array,
+    private readonly sts: Float64Array | null,
     private readonly lo: number,
     private readonly hi: number,
   ) {
     this.i = lo - 1;
+    this.st = sts ? 0 : undefined;
   }
   next(): ValueType {
     if (this.i >= this.hi) return ValueType.None;
@@ -106,6 +132,7 @@ class MemIterator implements SampleIterator {
     if (this.i >= this.hi) return ValueType.None;
     this.t = this.ts[this.i]!;
     this.v = this.vs[this.i]!;
+    if (this.sts) this.st = this.sts[this.i]!;
     return ValueType.Float;
   }
   seek(t: number): ValueType {
@@ -118,6 +145,7 @@ class MemIterator implements SampleIterator {
     if (this.ts[lo]! >= t) {
       this.t = this.ts[lo]!;
       this.v = this.vs[lo]!;
+      if (this.sts) this.st = this.sts[lo]!;
       return ValueType.Float;
     }
     while (lo < hi) {
@@ -129,6 +157,7 @@ class MemIterator implements SampleIterator {
     if (lo >= this.hi) return ValueType.None;
     this.t = this.ts[lo]!;
     this.v = this.vs[lo]!;
+    if (this.sts) this.st = this.sts[lo]!;
     return ValueType.Float;
   }
   err(): Error | null {
@@ -144,7 +173,7 @@ class MemSeriesView implements Series {
     private readonly hi: number,
   ) {}
   iterator(): SampleIterator {
-    return new MemIterator(this.s.ts, this.s.vs, this.lo, this.hi);
+    return new MemIterator(this.s.ts, this.s.vs, this.s.sts, this.lo, this.hi);
   }
 }
 
@@ -166,14 +195,17 @@ function matchesSeries(matchers: readonly Matcher[], l: Labels): boolean {
 export class MemoryStorage implements Queryable {
   private readonly series = new Map<string, MemSeries>();
 
-  /** Adds one float sample (staleness markers keep their bits; same timestamp overwrites). */
-  add(labels: Labels, t: number, v: number): void {
+  /**
+   * Adds one float sample (staleness markers keep their bits; same timestamp overwrites).
+   * `st` is its start timestamp in ms (omitted or 0 = none), exposed as SampleIterator.st.
+   */
+  add(labels: Labels, t: number, v: number, st?: number): void {
     let s = this.series.get(labels.key);
     if (!s) {
       s = new MemSeries(labels);
       this.series.set(labels.key, s);
     }
-    s.add(t, v);
+    s.add(t, v, st);
   }
 
   /** Removes all series. */

@@ -18,6 +18,8 @@ export const TEST_ENGINE_OPTS = {
   timeout: 100000,
   defaultSubqueryStep: 60000,
   enableExperimental: true,
+  // promqltest's engine options: rate/irate/increase/resets and start_timestamp() use start timestamps.
+  useStartTimestamps: true,
 } as const;
 
 export function newTestEngine(): QueryEngine {
@@ -146,7 +148,10 @@ function loadInto(st: MemoryStorage, cmd: LoadCmd): void {
     for (let i = 0; i < s.values.length; i++) {
       const v = s.values[i]!;
       if (v.omitted || v.histogram) continue;
-      st.add(s.labels, i * cmd.interval, v.value);
+      const t = i * cmd.interval;
+      // @st items are offsets from the sample's own timestamp; `_` = no start timestamp (0).
+      const off = s.st?.[i];
+      st.add(s.labels, t, v.value, off && !off.omitted ? t + off.value : 0);
     }
   }
 }

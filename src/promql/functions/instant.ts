@@ -136,6 +136,9 @@ export const INSTANT_FUNCTIONS: Record<string, InstantFn> = {
   timestamp: (v, _c, out) => {
     for (const s of v[0]!) out.push({ metric: s.metric, t: s.t, v: s.t / 1000, dropName: true });
   },
+  // start_timestamp() of an expression: start timestamps only travel from a plain selector (the
+  // engine handles that case), so an expression's result is empty, as in Prometheus.
+  start_timestamp: () => {},
   vector: (v, c, out) => {
     out.push({ metric: Labels.EMPTY, t: c.ts, v: v[0]![0]!.v, dropName: false });
   },

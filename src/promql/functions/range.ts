@@ -3,8 +3,9 @@
 // value, or null for "no output at this step". No per-call allocation except where the math needs
 // a copy (quantile/mad).
 import { kahan, kahanInc, linearRegression, quantile } from './math.ts';
-import { Anno, type Annotations } from '../annotations.ts';
+import { Anno, goQuote, type Annotations } from '../annotations.ts';
 import type { PosRange } from '../ast.ts';
+import type { Labels } from '../../labels/labels.ts';
 
 export interface RangeCallCtx {
   /** Evaluation time of the step (ms). */
@@ -19,37 +20,105 @@ export interface RangeCallCtx {
   annos: Annotations;
   /** Position of the function's first argument (for annotations). */
   argPos: PosRange;
+  /**
+   * Start timestamps (ms, 0 = none) parallel to the window's ts/vs, or null when the series has
+   * none (or they do not apply: subquery input, start timestamps disabled). Only rate, increase,
+   * irate and resets read them, as in Prometheus.
+   */
+  sts?: Float64Array | null;
+  /** Labels of the input series (for annotations naming the metric). */
+  metric?: Labels;
 }
 
 export type RangeFn = (ts: Float64Array, vs: Float64Array, lo: number, hi: number, c: RangeCallCtx) => number | null;
 
-/** extrapolatedRate from Prometheus (rate/increase/delta), float samples. */
+/**
+ * Prometheus isStartTimestampReset: whether the current sample starts a new counter (a reset), judged
+ * by start timestamps (0 = unknown). ST >= T (invalid, or OTel's unknown start) is no reset; an ST
+ * after the previous sample is one; an ST equal to the previous sample's timestamp is a reset only
+ * when the previous sample had a known, valid start of its own (a delta), not for a cumulative
+ * series whose start is unknown.
+ */
+export function isStartTimestampReset(prevST: number, prevT: number, curST: number, curT: number): boolean {
+  if (curST === 0 || curST >= curT) return false;
+  if (curST < prevT) return false;
+  if (curST > prevT) return true;
+  if (prevST > prevT) return false;
+  return prevST !== 0 && prevST !== prevT;
+}
+
+/**
+ * Prometheus checkStartTimeOverlap: the current sample's ST lies before the previous sample's
+ * timestamp without being the same cumulative start (valid deltas have ST = prev T).
+ */
+export function checkStartTimeOverlap(prevST: number, prevT: number, curST: number): boolean {
+  return curST !== 0 && curST < prevT && curST !== prevST;
+}
+
+/** Warning text of Prometheus NewStartTimeOverlapWarning (without position). */
+export function startTimeOverlapText(metricName: string): string {
+  return `sample has start time that overlaps with previous sample timestamp for metric ${goQuote(metricName)}`;
+}
+
+/**
+ * extrapolatedRate from Prometheus (rate/increase/delta), float samples. With start timestamps
+ * (`sts`, counters only) resets are also detected from them, an overlapping ST adds a warning, and
+ * a first sample whose ST lies inside the range stands for a zero at its ST instead of
+ * extrapolating to the left (then a single sample is enough).
+ */
 export function extrapolatedRate(
   ts: Float64Array, vs: Float64Array, lo: number, hi: number,
   rangeStart: number, rangeEnd: number, rangeMs: number, isCounter: boolean, isRate: boolean,
+  sts: Float64Array | null = null, c: RangeCallCtx | null = null,
 ): number | null {
   const n = hi - lo;
-  if (n < 2) return null;
+  if (n < 1) return null;
+  if (!isCounter) sts = null;
+  if (n < 2 && sts === null) return null;
   const numSamplesMinusOne = n - 1;
   const firstT = ts[lo]!;
   const lastT = ts[hi - 1]!;
   let resultFloat = vs[hi - 1]! - vs[lo]!;
   if (isCounter) {
-    for (let i = lo + 1; i < hi; i++) {
-      const prev = vs[i - 1]!;
-      if (vs[i]! < prev) resultFloat += prev;
+    if (sts === null) {
+      for (let i = lo + 1; i < hi; i++) {
+        const prev = vs[i - 1]!;
+        if (vs[i]! < prev) resultFloat += prev;
+      }
+    } else {
+      let overlapDetected = false;
+      for (let i = lo + 1; i < hi; i++) {
+        const prev = vs[i - 1]!;
+        if (!overlapDetected && checkStartTimeOverlap(sts[i - 1]!, ts[i - 1]!, sts[i]!)) {
+          overlapDetected = true;
+          if (c) c.annos.add({ kind: 'warning', text: startTimeOverlapText(c.metric?.get('__name__') ?? ''), pos: c.argPos });
+        }
+        if (vs[i]! < prev || isStartTimestampReset(sts[i - 1]!, ts[i - 1]!, sts[i]!, ts[i]!)) resultFloat += prev;
+      }
     }
   }
   let durationToStart = (firstT - rangeStart) / 1000;
   let durationToEnd = (rangeEnd - lastT) / 1000;
-  const sampledInterval = (lastT - firstT) / 1000;
-  const averageDurationBetweenSamples = sampledInterval / numSamplesMinusOne;
+  let sampledInterval = (lastT - firstT) / 1000;
+  const averageDurationBetweenSamples = numSamplesMinusOne > 0 ? sampledInterval / numSamplesMinusOne : 0;
   const extrapolationThreshold = averageDurationBetweenSamples * 1.1;
-  if (durationToStart >= extrapolationThreshold) durationToStart = averageDurationBetweenSamples / 2;
-  if (isCounter) {
-    let durationToZero = durationToStart;
-    if (resultFloat > 0 && vs[lo]! >= 0) durationToZero = sampledInterval * (vs[lo]! / resultFloat);
-    if (durationToZero < durationToStart) durationToStart = durationToZero;
+  const st0 = sts === null ? 0 : sts[lo]!;
+  if (st0 !== 0 && st0 > rangeStart && st0 < firstT) {
+    // Assume a zero-value sample at the first sample's ST (inside the range; rangeStart itself is
+    // outside) instead of extrapolating to the left. With a single sample there is no average
+    // spacing, so there is no extrapolation to the right either (threshold 0).
+    durationToStart = 0;
+    sampledInterval = (lastT - st0) / 1000;
+    resultFloat += vs[lo]!;
+  } else if (numSamplesMinusOne === 0) {
+    return null;
+  } else {
+    if (durationToStart >= extrapolationThreshold) durationToStart = averageDurationBetweenSamples / 2;
+    if (isCounter) {
+      let durationToZero = durationToStart;
+      if (resultFloat > 0 && vs[lo]! >= 0) durationToZero = sampledInterval * (vs[lo]! / resultFloat);
+      if (durationToZero < durationToStart) durationToStart = durationToZero;
+    }
   }
   if (durationToEnd >= extrapolationThreshold) durationToEnd = averageDurationBetweenSamples / 2;
   let factor = 1;
@@ -58,8 +127,8 @@ export function extrapolatedRate(
   return resultFloat * factor;
 }
 
-/** irate/idelta (instantValue). */
-export function instantValue(ts: Float64Array, vs: Float64Array, lo: number, hi: number, isRate: boolean): number | null {
+/** irate/idelta (instantValue); irate also sees a reset in the start timestamps (`sts`). */
+export function instantValue(ts: Float64Array, vs: Float64Array, lo: number, hi: number, isRate: boolean, sts: Float64Array | null = null): number | null {
   if (hi - lo < 2) return null;
   const t0 = ts[hi - 2]!;
   const t1 = ts[hi - 1]!;
@@ -68,7 +137,7 @@ export function instantValue(ts: Float64Array, vs: Float64Array, lo: number, hi:
   const sampledInterval = t1 - t0;
   if (sampledInterval === 0) return null;
   let r = v1;
-  if (!isRate || !(v1 < v0)) r = v1 - v0;
+  if (!isRate || !(v1 < v0 || (sts !== null && isStartTimestampReset(sts[hi - 2]!, t0, sts[hi - 1]!, t1)))) r = v1 - v0;
   if (isRate) r /= sampledInterval / 1000;
   return r;
 }
@@ -156,14 +225,23 @@ function calcTrendValue(i: number, tf: number, s0: number, s1: number, b: number
   return tf * (s1 - s0) + (1 - tf) * b;
 }
 
+/** resets() over [first, hi): value drops, and start-timestamp resets when `sts` is given. */
+export function countResets(ts: Float64Array, vs: Float64Array, first: number, hi: number, sts: Float64Array | null): number {
+  let resets = 0;
+  for (let i = first + 1; i < hi; i++) {
+    if (vs[i]! < vs[i - 1]! || (sts !== null && isStartTimestampReset(sts[i - 1]!, ts[i - 1]!, sts[i]!, ts[i]!))) resets++;
+  }
+  return resets;
+}
+
 export class FunctionError extends Error {}
 
 /** The float range functions by name (rate & co. are handled here too). */
 export const RANGE_FUNCTIONS: Record<string, RangeFn> = {
-  rate: (ts, vs, lo, hi, c) => extrapolatedRate(ts, vs, lo, hi, c.rangeStart, c.rangeEnd, c.rangeMs, true, true),
-  increase: (ts, vs, lo, hi, c) => extrapolatedRate(ts, vs, lo, hi, c.rangeStart, c.rangeEnd, c.rangeMs, true, false),
+  rate: (ts, vs, lo, hi, c) => extrapolatedRate(ts, vs, lo, hi, c.rangeStart, c.rangeEnd, c.rangeMs, true, true, c.sts ?? null, c),
+  increase: (ts, vs, lo, hi, c) => extrapolatedRate(ts, vs, lo, hi, c.rangeStart, c.rangeEnd, c.rangeMs, true, false, c.sts ?? null, c),
   delta: (ts, vs, lo, hi, c) => extrapolatedRate(ts, vs, lo, hi, c.rangeStart, c.rangeEnd, c.rangeMs, false, false),
-  irate: (ts, vs, lo, hi) => instantValue(ts, vs, lo, hi, true),
+  irate: (ts, vs, lo, hi, c) => instantValue(ts, vs, lo, hi, true, c.sts ?? null),
   idelta: (ts, vs, lo, hi) => instantValue(ts, vs, lo, hi, false),
   avg_over_time: avgOverTime,
   sum_over_time: sumOverTime,
@@ -210,17 +288,7 @@ export const RANGE_FUNCTIONS: Record<string, RangeFn> = {
     }
     return changes;
   },
-  resets: (_ts, vs, lo, hi) => {
-    if (hi <= lo) return null;
-    let resets = 0;
-    let prev = vs[lo]!;
-    for (let i = lo + 1; i < hi; i++) {
-      const cur = vs[i]!;
-      if (cur < prev) resets++;
-      prev = cur;
-    }
-    return resets;
-  },
+  resets: (ts, vs, lo, hi, c) => (hi <= lo ? null : countResets(ts, vs, lo, hi, c.sts ?? null)),
   deriv: (ts, vs, lo, hi) => {
     if (hi - lo < 2) return null;
     return linearRegression(ts, vs, lo, hi, ts[lo]!)[0];
