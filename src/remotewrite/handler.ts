@@ -52,6 +52,20 @@ export interface RemoteWriteHandlerOptions {
   metrics?: RemoteWriteMetrics;
   /** Value of the `handler` label on HTTP metrics (default 'receive'). */
   handlerName?: string;
+  /**
+   * Hashring routing (strata receive with --receive.hashrings-file): when set, every decoded request
+   * goes here instead of the local appender, and its answer is sent as is. `raw` is the uncompressed
+   * protobuf the request was decoded from (series are forwarded byte for byte). Metadata is not routed.
+   */
+  route?: (tenant: string, wr: DecodedWriteRequest, raw: Uint8Array) => Promise<WriteResult>;
+}
+
+/** Outcome of writing one decoded request: the HTTP status and the body text ('' for 200). */
+export interface WriteResult {
+  status: number;
+  text: string;
+  /** Rejected items by reason (local writes only). */
+  counts?: ReadonlyMap<string, number>;
 }
 
 export const DEFAULT_TENANT_HEADER = 'THANOS-TENANT';
@@ -362,6 +376,35 @@ function outcomeText(status: number, o: Outcome): string {
 }
 
 /**
+ * Appends every valid series and sample of `wr` to the tenant's appender and commits: the status
+ * and text the receive endpoint answers (200, 409, 429, 400; 500 when the commit failed — then nothing
+ * was stored). Used by the HTTP endpoint and by hashring local writes (a subset of a request's series
+ * with the request's `ts`/`vs` arrays). Throws only unexpected (non-AppendError) errors.
+ */
+export async function writeDecoded(target: RemoteWriteTarget, tenant: string, wr: DecodedWriteRequest, logger?: RemoteWriteLogger): Promise<WriteResult> {
+  let sampleCount = 0;
+  for (const s of wr.series) sampleCount += s.sampleCount;
+  const o: Outcome = { counts: new Map(), first: new Map(), samples: sampleCount, series: wr.series.length };
+  if (wr.series.length > 0) {
+    const app = target.appender(tenant);
+    try {
+      applyRequest(wr, app, o);
+    } catch (e) {
+      app.rollback();
+      throw e;
+    }
+    try {
+      await app.commit();
+    } catch (e) {
+      logger?.warn({ tenant, err: (e as Error).message }, 'remote write commit failed');
+      return { status: 500, text: `commit samples: ${(e as Error).message} (nothing from this request was stored; retry)\n` };
+    }
+  }
+  const status = statusFor(o);
+  return { status, text: status === 200 ? '' : outcomeText(status, o), counts: o.counts };
+}
+
+/**
  * Builds the request handler. It reads, checks, decodes and appends one remote-write request and
  * answers with the Thanos status codes listed at the top of this file.
  */
@@ -424,42 +467,32 @@ export function createRemoteWriteHandler(opts: RemoteWriteHandlerOptions): (req:
         throw e;
       }
 
-      const o: Outcome = { counts: new Map(), first: new Map(), samples: wr.sampleCount, series: wr.series.length };
-      for (const md of wr.metadata) {
-        if (md.metricFamilyName === '') continue;
-        target.setMetadata(tenant, md.metricFamilyName, { type: metricTypeName(md.type), help: md.help, unit: md.unit });
-      }
-      if (wr.series.length > 0) {
-        const app = target.appender(tenant);
-        try {
-          applyRequest(wr, app, o);
-        } catch (e) {
-          app.rollback();
-          throw e;
+      let result: WriteResult;
+      if (opts.route) {
+        result = wr.series.length > 0 ? await opts.route(tenant, wr, raw) : { status: 200, text: '' };
+      } else {
+        for (const md of wr.metadata) {
+          if (md.metricFamilyName === '') continue;
+          target.setMetadata(tenant, md.metricFamilyName, { type: metricTypeName(md.type), help: md.help, unit: md.unit });
         }
-        try {
-          await app.commit();
-        } catch (e) {
-          logger?.warn({ tenant, err: (e as Error).message }, 'remote write commit failed');
-          throw new HttpError(500, `commit samples: ${(e as Error).message} (nothing from this request was stored; retry)\n`);
-        }
+        result = await writeDecoded(target, tenant, wr, logger);
       }
-      const status = statusFor(o);
+      const status = result.status;
       if (metrics) {
         const l = { code: String(status), tenant };
-        metrics.samplesTotal.inc(l, o.samples);
-        metrics.timeseriesTotal.inc(l, o.series);
-        metrics.samplesPerRequest.observe(l, o.samples);
-        metrics.timeseriesPerRequest.observe(l, o.series);
-        for (const [r, n] of o.counts) metrics.rejected.inc({ tenant, reason: r }, n);
+        metrics.samplesTotal.inc(l, wr.sampleCount);
+        metrics.timeseriesTotal.inc(l, wr.series.length);
+        metrics.samplesPerRequest.observe(l, wr.sampleCount);
+        metrics.timeseriesPerRequest.observe(l, wr.series.length);
+        for (const [r, n] of result.counts ?? []) metrics.rejected.inc({ tenant, reason: r }, n);
       }
       if (status === 200) {
         send(req, res, 200, '', start);
         return;
       }
-      const text = outcomeText(status, o);
-      logger?.warn({ tenant, status, counts: Object.fromEntries(o.counts) }, 'remote write partially rejected');
-      send(req, res, status, text, start);
+      if (status < 500) logger?.warn({ tenant, status, counts: Object.fromEntries(result.counts ?? []) }, 'remote write partially rejected');
+      else logger?.warn({ tenant, status, err: result.text }, 'remote write failed');
+      send(req, res, status, result.text.endsWith('\n') ? result.text : result.text + '\n', start);
     } catch (e) {
       if (e instanceof HttpError) {
         if (e.status >= 500) logger?.warn({ tenant, status: e.status, err: e.message }, 'remote write failed');
