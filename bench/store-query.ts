@@ -1,0 +1,233 @@
+// Store gateway query latency (issue #6 benchmark): 24 h of the 100k series of bench/query.ts, one
+// sample per minute, written as twelve 2 h blocks with our block writer, served
+//   (a) from a filesystem bucket by a real `strata store` process with `strata query` in front
+//       (separate processes, talking StoreAPI over gRPC), and
+//   (b) by Debian's Prometheus from its data dir (the same block directories copied in; min and max
+//       block duration 2h so it does not compact while we measure).
+// Then the dashboard query set of bench/query.ts (instant queries at the end of the 24 h and 1 h range
+// queries) plus range queries over the whole 24 h at a 5 m step, POSTed like Grafana, median of 5
+// after one warm-up, both servers in the same run. Series counts per query are printed for both.
+// Usage: npm run bench -- store        or   node --import tsx bench/store-query.ts [--keep]
+import { readFileSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Labels } from '../src/labels/labels.ts';
+import { XORChunk } from '../src/tsdb/chunkenc/xor.ts';
+import { writeBlock, type BlockSeries } from '../src/tsdb/block/block.ts';
+import type { ChunkMeta } from '../src/storage/interfaces.ts';
+import { dashboardQueries, querySeriesLabels, type QueryCase } from './query.ts';
+import { dirBytes, fmt, peakRssBytes, startPrometheusServer, startStrataQuery, startStrataStore, type Server, type StrataComponent } from './lib.ts';
+
+/** Sample interval: 60 s keeps 144M samples (24 h × 100k series) practical to write and scan on 2 cores. */
+export const STORE_BENCH_INTERVAL = 60_000;
+const BLOCK = 2 * 3_600_000;
+const BLOCKS = 12;
+const PER_BLOCK = BLOCK / STORE_BENCH_INTERVAL; // 120 samples: exactly one XOR chunk per series per block
+const RUNS = 5;
+
+export interface StoreQueryRow {
+  name: string;
+  prometheusMs: number;
+  strataMs: number;
+  series: [number, number];
+}
+
+export interface StoreQueryBenchResult {
+  rows: StoreQueryRow[];
+  numSeries: number;
+  numSamples: number;
+  blocks: number;
+  bucketBytes: number;
+  writeSeconds: number;
+  prometheusReadySeconds: number;
+  strataReadySeconds: number;
+  storePeakRss: number;
+  queryPeakRss: number;
+  prometheusPeakRss: number;
+  startLoad: number;
+  endLoad: number;
+  totalSeconds: number;
+}
+
+/**
+ * Writes the 24 h as 2 h blocks into `dir`. Values follow bench/query.ts: counters grow by a
+ * pseudo-random 0–49 per sample, histogram buckets stay cumulative (bucket k grows at least as much
+ * as bucket k-1), gauges wander in [20, 30). Timestamps carry the same per-series millisecond jitter.
+ */
+export async function writeStoreBenchBlocks(dir: string, startMs: number): Promise<{ numSeries: number; numSamples: number }> {
+  const flat = querySeriesLabels();
+  const n = flat.length;
+  const labels = flat.map((l) => Labels.fromSortedFlat(l));
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => Labels.compare(labels[a]!, labels[b]!));
+  const vals = new Float64Array(n);
+  let numSamples = 0;
+  for (let b = 0; b < BLOCKS; b++) {
+    const mint = startMs + b * BLOCK;
+    const chunks: XORChunk[] = new Array<XORChunk>(n);
+    const apps = new Array<ReturnType<XORChunk['appender']>>(n);
+    for (let s = 0; s < n; s++) {
+      const c = new XORChunk(undefined, undefined, 256);
+      chunks[s] = c;
+      apps[s] = c.appender();
+    }
+    for (let k = 0; k < PER_BLOCK; k++) {
+      const r = b * PER_BLOCK + k;
+      const t0 = mint + k * STORE_BENCH_INTERVAL;
+      for (let s = 0; s < n; s++) {
+        if (s >= 60_000 && s < 90_000) {
+          const le = (s - 60_000) % 10;
+          vals[s] = le === 0 ? vals[s]! + ((s * 31 + r * 7) % 5) : Math.max(vals[s]! + ((s * 17 + r * 3) % 7), vals[s - 1]!);
+        } else if (s >= 90_000) vals[s] = 20 + ((s * 13 + r * 29) % 100) / 10;
+        else vals[s] = vals[s]! + ((s * 7919 + r * 104729) % 50);
+        apps[s]!.append(t0 + (s % 1000), vals[s]!);
+      }
+    }
+    numSamples += n * PER_BLOCK;
+    function* series(): Generator<BlockSeries> {
+      for (const s of order) {
+        const c = chunks[s]!;
+        c.compact();
+        const meta: ChunkMeta = { minTime: mint + (s % 1000), maxTime: mint + (PER_BLOCK - 1) * STORE_BENCH_INTERVAL + (s % 1000), encoding: 1, data: c.bytes() };
+        yield { labels: labels[s]!, chunks: [meta] };
+      }
+    }
+    await writeBlock(series(), { dir, mint, maxt: mint + BLOCK, thanos: { labels: {}, source: 'receive' } });
+    process.stderr.write(`store: block ${b + 1}/${BLOCKS} written\n`);
+  }
+  return { numSeries: n, numSamples };
+}
+
+/** The query set: bench/query.ts's dashboard queries at the end of the 24 h plus 24 h ranges at 5 m. */
+export function storeQueryCases(endS: number): QueryCase[] {
+  const day = (name: string, query: string): QueryCase => ({ name, path: 'query_range', params: { query, start: String(endS - 86_400), end: String(endS), step: '300' } });
+  return [
+    ...dashboardQueries(endS),
+    day('24h range, step 5m: sum by (job)(rate(x[5m]))', 'sum by (job)(rate(bench_requests_total[5m]))'),
+    day('24h range, step 5m: histogram_quantile', 'histogram_quantile(0.9, sum by (le)(rate(bench_latency_seconds_bucket[5m])))'),
+    day('24h range, step 5m: max by (job)(x{handler="/cart",code="500"})', 'max by (job)(bench_requests_total{handler="/cart",code="500"})'),
+  ];
+}
+
+async function post(base: string, c: QueryCase): Promise<{ ms: number; series: number }> {
+  const t0 = performance.now();
+  const res = await fetch(`${base}/api/v1/${c.path}`, { method: 'POST', body: new URLSearchParams(c.params) });
+  const body = (await res.json()) as { status: string; error?: string; data?: { result: unknown[] } };
+  const ms = performance.now() - t0;
+  if (body.status !== 'success') throw new Error(`${c.name}: ${body.error}`);
+  return { ms, series: body.data!.result.length };
+}
+
+async function median(base: string, c: QueryCase): Promise<{ ms: number; series: number }> {
+  await post(base, c); // warm-up
+  const runs: { ms: number; series: number }[] = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await post(base, c));
+  runs.sort((a, b) => a.ms - b.ms);
+  return runs[Math.floor(RUNS / 2)]!;
+}
+
+/** Instant `count` of every bench series at `endS` (both must see all 100k before we time anything). */
+async function seriesCount(base: string, endS: number): Promise<number> {
+  const res = await fetch(`${base}/api/v1/query`, { method: 'POST', body: new URLSearchParams({ query: 'count({__name__=~"bench_.+"})', time: String(endS) }) });
+  const body = (await res.json()) as { status: string; error?: string; data?: { result: { value: [number, string] }[] } };
+  if (body.status !== 'success') throw new Error(`series count: ${body.error}`);
+  return Number(body.data!.result[0]?.value[1] ?? 0);
+}
+
+/** 1-minute load average (other work on the machine skews the figures; it is reported next to them). */
+function load1(): number {
+  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+}
+
+export async function runStoreQueryBench(opts: { keep?: boolean } = {}): Promise<StoreQueryBenchResult> {
+  const tStart = performance.now();
+  const startLoad = load1();
+  const root = await mkdtemp(join(tmpdir(), 'strata-bench-store-query-'));
+  // 24 h ending at the last 2 h boundary at least 2 h ago: recent, like a dashboard, and block-aligned.
+  const endMs = Math.floor(Date.now() / BLOCK) * BLOCK - BLOCK;
+  const startMs = endMs - BLOCKS * BLOCK;
+  const endS = endMs / 1000 - 30; // 30 s after the last sample round, like bench/query.ts
+  let prom: Server | undefined;
+  let store: StrataComponent | undefined;
+  let query: StrataComponent | undefined;
+  try {
+    const blocksDir = join(root, 'blocks');
+    process.stderr.write(`store: writing ${BLOCKS} × 2h blocks of 100k series at ${STORE_BENCH_INTERVAL / 1000}s…\n`);
+    let t = performance.now();
+    const { numSeries, numSamples } = await writeStoreBenchBlocks(blocksDir, startMs);
+    const writeSeconds = (performance.now() - t) / 1000;
+
+    // (a) filesystem bucket: one object per file under <bucket>/<ulid>/…, the same layout an upload makes.
+    const bucketDir = join(root, 'bucket');
+    await cp(blocksDir, bucketDir, { recursive: true });
+    // (b) Prometheus data dir: the same block directories.
+    const promDir = join(root, 'prometheus');
+    await mkdir(promDir);
+    await cp(blocksDir, join(promDir, 'data'), { recursive: true });
+    await rm(blocksDir, { recursive: true, force: true });
+    const bucketBytes = await dirBytes(bucketDir);
+
+    t = performance.now();
+    prom = await startPrometheusServer(promDir, [
+      '--storage.tsdb.retention.time=10y', '--storage.tsdb.min-block-duration=2h', '--storage.tsdb.max-block-duration=2h',
+    ]);
+    const pCount = await seriesCount(prom.queryURL, endS);
+    const prometheusReadySeconds = (performance.now() - t) / 1000;
+    if (pCount !== numSeries) throw new Error(`prometheus sees ${pCount} series, want ${numSeries}`);
+
+    t = performance.now();
+    store = await startStrataStore(bucketDir, join(root, 'store'));
+    query = await startStrataQuery([store.grpcAddress]);
+    let sCount = 0;
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      sCount = await seriesCount(query.httpURL, endS).catch(() => 0);
+      if (sCount === numSeries) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const strataReadySeconds = (performance.now() - t) / 1000;
+    if (sCount !== numSeries) throw new Error(`strata query sees ${sCount} series, want ${numSeries}`);
+    process.stderr.write(`store: both see ${numSeries} series (Prometheus ready in ${prometheusReadySeconds.toFixed(1)} s, store+query in ${strataReadySeconds.toFixed(1)} s)\n`);
+
+    const rows: StoreQueryRow[] = [];
+    for (const c of storeQueryCases(endS)) {
+      const p = await median(prom.queryURL, c);
+      const s = await median(query.httpURL, c);
+      process.stderr.write(`store: ${c.name}: prometheus ${p.ms.toFixed(1)} ms (${p.series} series), strata ${s.ms.toFixed(1)} ms (${s.series} series)${p.series === s.series ? '' : '  SERIES COUNT MISMATCH'}\n`);
+      rows.push({ name: c.name, prometheusMs: p.ms, strataMs: s.ms, series: [p.series, s.series] });
+    }
+    const storePeakRss = peakRssBytes(store.pid);
+    const queryPeakRss = peakRssBytes(query.pid);
+    const prometheusPeakRss = peakRssBytes(prom.pid);
+    return {
+      rows, numSeries, numSamples, blocks: BLOCKS, bucketBytes, writeSeconds, prometheusReadySeconds, strataReadySeconds,
+      storePeakRss, queryPeakRss, prometheusPeakRss, startLoad, endLoad: load1(), totalSeconds: (performance.now() - tStart) / 1000,
+    };
+  } finally {
+    await query?.proc.stop();
+    await store?.proc.stop();
+    await prom?.proc.stop();
+    if (opts.keep) process.stderr.write(`store: kept ${root}\n`);
+    else await rm(root, { recursive: true, force: true });
+  }
+}
+
+export function reportStoreQuery(r: StoreQueryBenchResult): string {
+  const mib = (b: number): string => fmt(b / 2 ** 20, 0);
+  const lines = [
+    `## Store gateway (100k series, 24h at ${STORE_BENCH_INTERVAL / 1000}s in ${r.blocks} × 2h blocks; strata store + strata query vs Prometheus on the same blocks; median of 5; POST like Grafana)`,
+    '| query | Prometheus 2.42 ms | Strata (query → store gateway) ms | Strata/Prometheus | series (P/S) |',
+    '|---|---:|---:|---:|---:|',
+    ...r.rows.map((x) => `| ${x.name} | ${fmt(x.prometheusMs, 1)} | ${fmt(x.strataMs, 1)} | ${(x.strataMs / x.prometheusMs).toFixed(2)}× | ${x.series[0]}/${x.series[1]}${x.series[0] === x.series[1] ? '' : ' ≠'} |`),
+    '',
+    `Bucket: ${mib(r.bucketBytes)} MiB for ${fmt(r.numSamples)} samples (${(r.bucketBytes / r.numSamples).toFixed(2)} bytes/sample). ` +
+      `Peak RSS: store gateway ${mib(r.storePeakRss)} MiB, querier ${mib(r.queryPeakRss)} MiB, Prometheus ${mib(r.prometheusPeakRss)} MiB. ` +
+      `Blocks written in ${fmt(r.writeSeconds, 1)} s; ready with all ${fmt(r.numSeries)} series visible: Prometheus ${fmt(r.prometheusReadySeconds, 1)} s, store + query ${fmt(r.strataReadySeconds, 1)} s. ` +
+      `Whole run ${fmt(r.totalSeconds, 0)} s; load average ${r.startLoad.toFixed(2)} at start, ${r.endLoad.toFixed(2)} at end.`,
+  ];
+  return lines.join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(reportStoreQuery(await runStoreQueryBench({ keep: process.argv.includes('--keep') })));
+}
