@@ -11,7 +11,15 @@
 // entries (labels + chunk refs, for the whole block, so the set can be sorted once the external labels
 // are added) → chunks fetched in batches as the consumer iterates. Series with equal labels from
 // several blocks are chained (MergeQueryable semantics), and raw chunks are handed on as they are.
-// Downsampled blocks (resolution > 0) are not served yet: raw queries ignore them.
+//
+// Downsampled blocks (resolution 5m/1h, Thanos aggregate chunks): a select picks, per external label
+// set, the blocks Thanos' bucketBlockSet.getFor picks for SelectHints.maxResolution (the StoreAPI's
+// max_resolution_window; raw only when 0): the coarsest resolution not above it first, the gaps it
+// leaves filled with the next finer resolution, recursively down to raw. A series with aggregate
+// chunks is presented as a DownsampledSeries: its iterator reads the aggregate the PromQL function
+// around the selector needs (SelectHints.func: counter for rate & co., max/min/sum/count for the
+// *_over_time functions, sum/count average otherwise), and its chunks() are the aggregate chunks as
+// stored, which the StoreAPI server splits into AggrChunk fields.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Counter, Gauge, Summary, type Registry } from 'prom-client';
 import { Labels, LabelsBuilder } from '../labels/labels.ts';
@@ -31,6 +39,7 @@ import type {
   SeriesSet,
 } from '../storage/interfaces.ts';
 import { ChainedSeries, MergeQuerier, mergeSeriesSets } from '../storage/merge.ts';
+import { DownsampledSeries, aggrForFunc, hasAggrChunks } from '../compact/downsample/queryable.ts';
 import { BlockReader, ChunksSeries } from '../tsdb/block/reader.ts';
 import type { BlockMeta } from '../tsdb/block/meta.ts';
 import type { ReadAt } from '../tsdb/block/readat.ts';
@@ -101,6 +110,8 @@ interface QueryStats {
   chunksFetched: number;
   chunksFetchedBytes: number;
   blocksQueried: number;
+  /** Blocks queried per resolution (ms). */
+  blocksByResolution: Map<number, number>;
 }
 
 type ReadKind = 'postings' | 'series' | 'chunks';
@@ -164,6 +175,49 @@ interface StoreMetrics {
   dataSizeFetched: Summary<'data_type'>;
   dataTouched: Summary<'data_type'>;
   blocksQueried: Summary;
+  blocksQueriedByResolution: Counter<'resolution'>;
+}
+
+/** What block selection needs to know of a block. */
+export interface ResolutionBlock {
+  readonly resolution: number;
+  readonly meta: { readonly minTime: number; readonly maxTime: number };
+}
+
+/**
+ * Thanos bucketBlockSet.getFor for the blocks of one external label set: the time-ordered blocks
+ * covering [mint, maxt] with the coarsest resolution not above `maxResolution`; where those leave
+ * gaps (no block of that resolution), the next finer resolution fills them, recursively down to raw.
+ * Block intervals are half-open [minTime, maxTime). Overlapping blocks of one resolution are all kept.
+ */
+export function blocksForResolution<T extends ResolutionBlock>(blocks: readonly T[], mint: number, maxt: number, maxResolution: number): T[] {
+  const byRes = new Map<number, T[]>();
+  for (const b of blocks) {
+    let l = byRes.get(b.resolution);
+    if (!l) byRes.set(b.resolution, (l = []));
+    l.push(b);
+  }
+  const resolutions = [...byRes.keys()].sort((a, b) => b - a);
+  const sets = resolutions.map((r) => byRes.get(r)!.sort((a, b) => a.meta.minTime - b.meta.minTime));
+  const out: T[] = [];
+  const getFor = (mint: number, maxt: number, maxRes: number): void => {
+    if (mint > maxt) return;
+    let i = 0;
+    while (i < resolutions.length && resolutions[i]! > maxRes) i++;
+    if (i >= resolutions.length) return;
+    const finer = i + 1 < resolutions.length ? resolutions[i + 1]! : null;
+    let start = mint;
+    for (const b of sets[i]!) {
+      if (b.meta.maxTime <= mint) continue;
+      if (b.meta.minTime > maxt) break;
+      if (finer !== null) getFor(start, b.meta.minTime - 1, finer);
+      out.push(b);
+      start = b.meta.maxTime;
+    }
+    if (finer !== null) getFor(start, maxt, finer);
+  };
+  getFor(mint, maxt, maxResolution);
+  return out;
 }
 
 export class BucketStore implements Queryable {
@@ -202,6 +256,7 @@ export class BucketStore implements Queryable {
           dataSizeFetched: new Summary({ name: 'thanos_bucket_store_series_data_size_fetched_bytes', help: 'Size of all items of a data type fetched from the bucket to fulfill a single Store API series request.', labelNames: ['data_type'], registers: [r] }),
           dataTouched: new Summary({ name: 'thanos_bucket_store_series_data_touched', help: 'Number of items of a data type touched (cached or fetched) to fulfill a single Store API series request.', labelNames: ['data_type'], registers: [r] }),
           blocksQueried: new Summary({ name: 'thanos_bucket_store_series_blocks_queried', help: 'Number of blocks in a bucket store that were touched to satisfy a query.', registers: [r] }),
+          blocksQueriedByResolution: new Counter({ name: 'strata_bucket_store_series_blocks_queried_total', help: 'Blocks read by series requests, by block resolution (ms; 0 = raw).', labelNames: ['resolution'], registers: [r] }),
         }
       : null;
   }
@@ -298,7 +353,7 @@ export class BucketStore implements Queryable {
     const lo = Math.max(mint, this.minTime.ms(now));
     const hi = Math.min(maxt, this.maxTime.ms(now));
     const blocks = [...this.blocks.values()]
-      .filter((b) => b.resolution === 0 && b.overlaps(lo, hi))
+      .filter((b) => b.overlaps(lo, hi))
       .sort((a, b) => a.meta.minTime - b.meta.minTime || (a.id < b.id ? -1 : 1));
     return new BucketQuerier(this, blocks, lo, hi);
   }
@@ -308,6 +363,7 @@ export class BucketStore implements Queryable {
     const m = this.m;
     if (!m) return;
     m.blocksQueried.observe(stats.blocksQueried);
+    for (const [res, n] of stats.blocksByResolution) m.blocksQueriedByResolution.inc({ resolution: String(res) }, n);
     m.dataFetched.observe({ data_type: 'postings' }, stats.postingsFetched);
     m.dataFetched.observe({ data_type: 'series' }, stats.seriesFetched);
     m.dataFetched.observe({ data_type: 'chunks' }, stats.chunksFetched);
@@ -413,6 +469,7 @@ function newStats(): QueryStats {
     chunksFetched: 0,
     chunksFetchedBytes: 0,
     blocksQueried: 0,
+    blocksByResolution: new Map(),
   };
 }
 
@@ -451,23 +508,35 @@ class BucketQuerier implements Querier {
     const stats = newStats();
     const store = this.store;
     const sets: SeriesSet[] = [];
-    const batchBytes = Math.max(MIN_BLOCK_BATCH_BYTES, Math.floor(SELECT_CHUNK_BYTES / Math.max(1, this.blocks.length)));
-    for (const b of this.blocks) {
-      if (mint > maxt || !b.overlaps(mint, maxt)) continue;
+    const chosen = this.blocksFor(mint, maxt, hints.maxResolution ?? 0);
+    const batchBytes = Math.max(MIN_BLOCK_BATCH_BYTES, Math.floor(SELECT_CHUNK_BYTES / Math.max(1, chosen.length)));
+    let downsampled = false;
+    for (const b of chosen) {
+      if (mint > maxt) continue;
       const rest = splitExternal(b, matchers);
       if (rest === null) continue;
       stats.blocksQueried++;
+      stats.blocksByResolution.set(b.resolution, (stats.blocksByResolution.get(b.resolution) ?? 0) + 1);
+      if (b.resolution > 0) downsampled = true;
       const block = b;
       sets.push(listSet(() => blockSeries(store, block, rest, mint, maxt, skipChunks, stats, batchBytes)));
     }
     const merged = sets.length === 0 ? listSet(async function* () {}) : mergeSeriesSets(sets);
+    // Series with aggregate chunks read the aggregate the function needs, across all their chunks
+    // (so counter resets carry over block and resolution boundaries).
+    const sel = aggrForFunc(hints.func);
+    const present = (s: Series): Series => {
+      if (!downsampled || skipChunks) return s;
+      const cs = s.chunks?.();
+      return cs && hasAggrChunks(cs) ? new DownsampledSeries(s.labels, cs, sel, mint, maxt) : s;
+    };
     return {
       warnings: () => merged.warnings(),
       async *[Symbol.asyncIterator]() {
         let n = 0;
         try {
           for await (const s of merged) {
-            yield s;
+            yield present(s);
             if (limit > 0 && ++n >= limit) return;
           }
         } finally {
@@ -475,6 +544,19 @@ class BucketQuerier implements Querier {
         }
       },
     };
+  }
+
+  /** Blocks a select reads: per external label set, Thanos' choice of resolution (blocksForResolution). */
+  private blocksFor(mint: number, maxt: number, maxResolution: number): StoreBlock[] {
+    const groups = new Map<string, StoreBlock[]>();
+    for (const b of this.blocks) {
+      let g = groups.get(b.ext.key);
+      if (!g) groups.set(b.ext.key, (g = []));
+      g.push(b);
+    }
+    const out: StoreBlock[] = [];
+    for (const g of groups.values()) out.push(...blocksForResolution(g, mint, maxt, maxResolution));
+    return out.sort((a, b) => a.meta.minTime - b.meta.minTime || (a.id < b.id ? -1 : 1));
   }
 
   private labelQuerier(matchers: readonly Matcher[]): Querier {

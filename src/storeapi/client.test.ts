@@ -8,6 +8,7 @@ import { Matcher } from '../labels/matcher.ts';
 import { ValueType, type SampleIterator } from '../storage/interfaces.ts';
 import { XORChunk } from '../tsdb/chunkenc/index.ts';
 import { StoreClient, aggrsFromFunc } from './client.ts';
+import { AggrChunk as AggrChunkView, AggrType } from '../compact/downsample/aggr.ts';
 import { StoreApiError } from './convert.ts';
 import { Aggr, StoreService, type SeriesRequest, type SeriesResponse } from './gen/store/storepb/rpc.ts';
 import { Chunk_Encoding, type Chunk } from './gen/store/storepb/types.ts';
@@ -109,10 +110,48 @@ test('downsampled chunks: a single requested aggregate, or sum/count averages', 
       const q = c.querier(0, 1000);
       for await (const s of q.select({ start: 0, end: 1000, func: 'avg_over_time' }, [Matcher.eq('__name__', 'm')])) {
         assert.deepEqual(drain(s.iterator()), [[100, 5], [200, 0.5]]);
-        assert.deepEqual(s.chunks!(), []); // no raw chunk to expose
+        // No raw chunk: the aggregates received are exposed as one Thanos aggregate chunk (0xFF).
+        const cs = s.chunks!();
+        assert.equal(cs.length, 1);
+        assert.deepEqual([cs[0]!.minTime, cs[0]!.maxTime, cs[0]!.encoding], [100, 200, 0xff]);
+        const v = new AggrChunkView(cs[0]!.data);
+        assert.deepEqual(v.get(AggrType.Count)?.data, count.data);
+        assert.deepEqual(v.get(AggrType.Sum)?.data, sum.data);
+        assert.deepEqual(v.get(AggrType.Min)?.data, min.data);
+        assert.equal(v.get(AggrType.Max), null);
+        assert.equal(v.get(AggrType.Counter), null);
       }
       for await (const s of q.select({ start: 0, end: 1000, func: 'min_over_time' }, [Matcher.eq('__name__', 'm')])) {
         assert.deepEqual(drain(s.iterator()), [[100, -1], [200, -2]]);
+      }
+    },
+  );
+});
+
+test('counter aggregate: resets carried across chunk boundaries (Thanos ApplyCounterResetsIterator), raw chunks included', async () => {
+  // Counter entries as Thanos' downsampler writes them (specs §7): first raw sample, reset-adjusted
+  // window totals, and the last raw value repeated at the last timestamp. Chunk 1 saw raw 10, 20,
+  // (reset) 3, 8: total at its window end 20 + 8 = 28, last raw 8. Chunk 2 starts at raw 12 (no
+  // reset against 8: +4) and ends at raw 20 (+8). Chunk 3 is a raw chunk from a raw block filling a
+  // gap: 5 (a reset against 20: +5), 9 (+4).
+  const c1 = xor([[0, 10], [299, 28], [299, 8]]);
+  const c2 = xor([[300, 12], [599, 20], [599, 20]]);
+  const raw = xor([[600, 5], [700, 9]]);
+  await scripted(
+    () => [
+      { series: { labels: lbls, chunks: [{ minTime: 0n, maxTime: 299n, counter: c1 }] } },
+      { series: { labels: lbls, chunks: [{ minTime: 300n, maxTime: 599n, counter: c2 }, { minTime: 600n, maxTime: 700n, raw }] } },
+    ],
+    async (c, seen) => {
+      const q = c.querier(0, 1000);
+      for await (const s of q.select({ start: 0, end: 1000, func: 'rate' }, [Matcher.eq('__name__', 'm')])) {
+        assert.deepEqual(drain(s.iterator()), [[0, 10], [299, 28], [300, 32], [599, 40], [600, 45], [700, 49]]);
+      }
+      assert.deepEqual(seen[0]!.aggregates, [Aggr.COUNTER]);
+      // Trimmed to the selected range after the resets are applied (totals depend on what came before).
+      const q2 = c.querier(350, 650);
+      for await (const s of q2.select({ start: 350, end: 650, func: 'increase' }, [Matcher.eq('__name__', 'm')])) {
+        assert.deepEqual(drain(s.iterator()), [[599, 40], [600, 45]]);
       }
     },
   );

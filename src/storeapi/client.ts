@@ -3,6 +3,11 @@
 // the consumer iterates), consecutive frames of one series are joined, and each series' iterator
 // decodes its XOR chunks (overlapping chunks — e.g. from several sources — are merged by timestamp)
 // trimmed to the selected range. Endpoint metadata comes from `thanos.info.Info/Info`.
+// Downsampled chunks (AggrChunk without raw) are read as Thanos' querier reads them (pkg/query/iter.go):
+// the single requested aggregate (min/max/count/sum), sum/count averages by default, and for the
+// counter aggregate (rate, increase, irate, resets) one ApplyCounterResetsIterator over all the
+// series' chunks in time order — counter entries and raw chunks alike — so resets are carried across
+// chunk, block and resolution boundaries.
 import * as grpc from '@grpc/grpc-js';
 import type { Labels } from '../labels/labels.ts';
 import type { Matcher } from '../labels/matcher.ts';
@@ -21,6 +26,7 @@ import {
   type SeriesSet,
 } from '../storage/interfaces.ts';
 import { XORIterator } from '../tsdb/chunkenc/index.ts';
+import { ApplyCounterResetsIterator, CHUNK_ENC_AGGR, encodeAggrChunk, type SubChunk } from '../compact/downsample/aggr.ts';
 import {
   StoreApiError,
   chunkEncodingFromProto,
@@ -327,17 +333,29 @@ class RemoteSeries implements Series {
     private readonly aggrs: readonly Aggr[],
   ) {}
 
-  /** Raw chunks as sent (encoding in chunkenc numbering); aggregate-only chunks are left out. */
+  /**
+   * Chunks as sent (encoding in chunkenc numbering); downsampled ones become aggregate chunks
+   * (encoding 0xFF) holding the aggregates received, so a StoreAPI server can pass them on.
+   */
   chunks(): ChunkMeta[] {
     const out: ChunkMeta[] = [];
     for (const c of this.aggrChunks) {
-      if (!c.raw) continue;
-      out.push({ minTime: msFromInt64(c.minTime), maxTime: msFromInt64(c.maxTime), encoding: chunkEncodingFromProto(c.raw.type), data: c.raw.data });
+      const minTime = msFromInt64(c.minTime);
+      const maxTime = msFromInt64(c.maxTime);
+      if (c.raw) {
+        out.push({ minTime, maxTime, encoding: chunkEncodingFromProto(c.raw.type), data: c.raw.data });
+        continue;
+      }
+      const sub = (x: Chunk | undefined): SubChunk | null => (x ? { encoding: chunkEncodingFromProto(x.type), data: x.data } : null);
+      const subs = [sub(c.count), sub(c.sum), sub(c.min), sub(c.max), sub(c.counter)];
+      if (subs.every((x) => x === null)) continue;
+      out.push({ minTime, maxTime, encoding: CHUNK_ENC_AGGR, data: encodeAggrChunk(subs) });
     }
     return out;
   }
 
   iterator(): SampleIterator {
+    if (this.aggrs.length === 1 && this.aggrs[0] === Aggr.COUNTER && this.aggrChunks.some((c) => !c.raw)) return this.counterIterator();
     const parts: ChunkPart[] = [];
     for (const c of this.aggrChunks) {
       const minTime = msFromInt64(c.minTime);
@@ -370,6 +388,24 @@ class RemoteSeries implements Series {
     }
     const inner = lanes.length === 1 ? new LaneIterator(lanes[0]!) : new ChainSampleIterator(lanes.map((l) => new LaneIterator(l)));
     return new TrimIterator(inner, this.mint, this.maxt);
+  }
+
+  /**
+   * Thanos chunkSeries with the COUNTER aggregate: every chunk's counter entry (or raw chunk), in
+   * time order, through one ApplyCounterResetsIterator. Chunks outside [mint, maxt] are kept: the
+   * counter totals depend on everything before.
+   */
+  private counterIterator(): SampleIterator {
+    const cs = [...this.aggrChunks].sort((a, b) => (a.minTime < b.minTime ? -1 : a.minTime > b.minTime ? 1 : 0));
+    const its: SampleIterator[] = [];
+    for (const c of cs) {
+      const ch = c.raw ?? c.counter;
+      if (!ch) return new ErrorIterator(new Error(`series ${this.labels.toString()}: chunk without raw or counter data`));
+      const enc = chunkEncodingFromProto(ch.type);
+      if (enc !== ChunkEncoding.XOR) return new ErrorIterator(new Error(`series ${this.labels.toString()}: unsupported chunk encoding ${enc}`));
+      its.push(new XORIterator(ch.data));
+    }
+    return new TrimIterator(new ApplyCounterResetsIterator(its), this.mint, this.maxt);
   }
 }
 

@@ -3,13 +3,16 @@
 // series are streamed in label order while the SeriesSet is iterated (never the whole result in
 // memory, respecting the stream's backpressure), chunks are sent as raw bytes — the source's own
 // chunks when it has them, else samples re-encoded into XOR chunks of 120 samples — and source
-// warnings follow as `warning` frames.
+// warnings follow as `warning` frames. Thanos aggregate chunks (encoding 0xFF, from 5m/1h blocks) are
+// sent as AggrChunk count/sum/min/max/counter fields, those of SeriesRequest.aggregates (all five
+// when the request names none), as Thanos' store gateway populateChunk does.
 import * as grpc from '@grpc/grpc-js';
 import { Labels, LabelsBuilder } from '../labels/labels.ts';
 import type { Matcher } from '../labels/matcher.ts';
 import type { Logger } from '../observability/logger.ts';
 import { ValueType, type Queryable, type SelectHints, type Series } from '../storage/interfaces.ts';
 import { XORChunk } from '../tsdb/chunkenc/index.ts';
+import { AggrChunk as AggrChunkView, AggrType, CHUNK_ENC_AGGR } from '../compact/downsample/aggr.ts';
 import {
   StoreApiError,
   chunkEncodingToProto,
@@ -23,6 +26,7 @@ import {
 } from './convert.ts';
 import { InfoService, type InfoRequest, type InfoResponse } from './gen/info/infopb/rpc.ts';
 import {
+  Aggr,
   StoreService,
   type LabelNamesRequest,
   type LabelNamesResponse,
@@ -31,7 +35,7 @@ import {
   type SeriesRequest,
   type SeriesResponse,
 } from './gen/store/storepb/rpc.ts';
-import { Chunk_Encoding, type AggrChunk, type Series as PbSeries } from './gen/store/storepb/types.ts';
+import { Chunk_Encoding, type AggrChunk, type Chunk, type Series as PbSeries } from './gen/store/storepb/types.ts';
 import type { Label } from './gen/store/labelpb/types.ts';
 
 export type ComponentType = 'receive' | 'store' | 'query' | 'sidecar' | 'rule';
@@ -296,6 +300,39 @@ function rawChunk(minTime: number, maxTime: number, type: Chunk_Encoding, data: 
   };
 }
 
+const ALL_AGGRS: readonly Aggr[] = [Aggr.COUNT, Aggr.SUM, Aggr.MIN, Aggr.MAX, Aggr.COUNTER];
+const AGGR_FIELD: Record<number, { at: AggrType; field: 'count' | 'sum' | 'min' | 'max' | 'counter' }> = {
+  [Aggr.COUNT]: { at: AggrType.Count, field: 'count' },
+  [Aggr.SUM]: { at: AggrType.Sum, field: 'sum' },
+  [Aggr.MIN]: { at: AggrType.Min, field: 'min' },
+  [Aggr.MAX]: { at: AggrType.Max, field: 'max' },
+  [Aggr.COUNTER]: { at: AggrType.Counter, field: 'counter' },
+};
+
+/** The aggregates a request asks for (Thanos sends only those; none named → all five). */
+export function requestedAggrs(aggrs: readonly Aggr[]): readonly Aggr[] {
+  const out = aggrs.filter((a) => AGGR_FIELD[a] !== undefined);
+  return out.length > 0 ? out : ALL_AGGRS;
+}
+
+/** An aggregate chunk (0xFF) as a StoreAPI AggrChunk with the requested sub-chunks; returns it and its data bytes. */
+export function aggrChunkToProto(minTime: number, maxTime: number, data: Uint8Array, aggrs: readonly Aggr[]): { chunk: AggrChunk; bytes: number } {
+  const view = new AggrChunkView(data);
+  const out: AggrChunk = { minTime: msToInt64(minTime), maxTime: msToInt64(maxTime) };
+  let bytes = 0;
+  for (const a of aggrs) {
+    const f = AGGR_FIELD[a]!;
+    const sub = view.get(f.at);
+    if (!sub) throw new StoreApiError(grpc.status.INTERNAL, `aggregate ${Aggr[a]} does not exist in the downsampled chunk`);
+    const type = chunkEncodingToProto(sub.encoding);
+    if (type === null) throw new StoreApiError(grpc.status.INTERNAL, `aggregate ${Aggr[a]}: sub-chunk encoding ${sub.encoding} cannot be sent`);
+    const c: Chunk = { type, data: sub.data, hash: chunkHash(sub.data) };
+    out[f.field] = c;
+    bytes += sub.data.length + 16;
+  }
+  return { chunk: out, bytes };
+}
+
 /**
  * Produces one series' chunks in [mint, maxt] and hands them to `emit` in frames of at most about
  * `maxBytes` (a chunk never splits). Returns false when the series had nothing in the range.
@@ -307,6 +344,7 @@ async function seriesFrames(
   perChunk: number,
   maxBytes: number,
   labelBytes: number,
+  aggrs: readonly Aggr[],
   emit: (chunks: AggrChunk[]) => Promise<void>,
 ): Promise<boolean> {
   let frame: AggrChunk[] = [];
@@ -326,6 +364,11 @@ async function seriesFrames(
   if (s.chunks) {
     for (const c of s.chunks()) {
       if (c.maxTime < mint || c.minTime > maxt) continue;
+      if (c.encoding === CHUNK_ENC_AGGR) {
+        const { chunk, bytes } = aggrChunkToProto(c.minTime, c.maxTime, c.data, aggrs);
+        await push(chunk, bytes + CHUNK_OVERHEAD);
+        continue;
+      }
       const type = chunkEncodingToProto(c.encoding);
       if (type === null) throw new StoreApiError(grpc.status.INTERNAL, `chunk encoding ${c.encoding} cannot be sent as a raw StoreAPI chunk`);
       await push(rawChunk(c.minTime, c.maxTime, type, c.data), c.data.length + CHUNK_OVERHEAD);
@@ -386,6 +429,7 @@ async function serveSeries(
   const maxBytes = opts.maxBytesPerFrame ?? DEFAULT_MAX_BYTES_PER_FRAME;
   const perChunk = opts.samplesPerChunk ?? DEFAULT_SAMPLES_PER_CHUNK;
   const out = new FrameWriter(call, countFromInt64(req.responseBatchSize), maxBytes);
+  const aggrs = requestedAggrs(req.aggregates);
 
   const hints: SelectHints = { start: mint, end: maxt, limit, skipChunks };
   if (skipChunks) hints.func = 'series';
@@ -423,7 +467,10 @@ async function serveSeries(
       const emit = (chunks: AggrChunk[]): Promise<void> => {
         const f: PbSeries = { labels, chunks };
         let bytes = labelBytes;
-        for (const c of chunks) bytes += (c.raw?.data.length ?? 0) + CHUNK_OVERHEAD;
+        for (const c of chunks) {
+          bytes += (c.raw?.data.length ?? 0) + CHUNK_OVERHEAD;
+          for (const x of [c.count, c.sum, c.min, c.max, c.counter]) if (x) bytes += x.data.length + 16;
+        }
         if (entry) {
           entry.frames.push({ f, bytes });
           return Promise.resolve();
@@ -435,7 +482,7 @@ async function serveSeries(
         await emit([]);
         any = true;
       } else {
-        any = await seriesFrames(s, mint, maxt, perChunk, maxBytes, labelBytes, emit);
+        any = await seriesFrames(s, mint, maxt, perChunk, maxBytes, labelBytes, aggrs, emit);
       }
       if (any) {
         sent++;
