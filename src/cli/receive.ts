@@ -1,24 +1,65 @@
 import { mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import type { HttpTlsOptions } from '../observability/http.ts';
-import { Receiver } from '../receive/receiver.ts';
+import { Receiver, type RoutingOptions } from '../receive/receiver.ts';
+import { MultiHashring, type Hashring, type HashringAlgorithm } from '../receive/hashring.ts';
+import { HashringWatcher } from '../receive/hashring-watcher.ts';
 import { createRegistry } from '../observability/metrics.ts';
 import { bucketFromFlags } from '../objstore/config.ts';
 import type { Bucket } from '../objstore/bucket.ts';
 import { loggerFromFlags, opt, receiverOptionsFromFlags, stopOnSignals } from './common.ts';
 import { createQueryApiHandler } from './wiring.ts';
-import { startStoreApi } from '../storeapi/receive.ts';
-import type { StoreServer } from '../storeapi/server.ts';
+import { startReceiveGrpc, type ReceiveGrpcServer } from '../storeapi/receive.ts';
 
 export async function runReceive(opts: Record<string, unknown>): Promise<void> {
   const log = loggerFromFlags(opts, 'receive');
-  // Hashring forwarding and replication are not implemented yet: refuse rather than ignore them,
-  // so a Thanos manifest that relies on them does not silently keep every series on one node.
-  if (opt<string | undefined>(opts, 'receive.hashrings-file') || (opt<number>(opts, 'receive.replication-factor') ?? 1) > 1) {
-    process.stderr.write('strata receive: --receive.hashrings-file and --receive.replication-factor > 1 are not supported yet (hashring forwarding and replication are not implemented); run one receiver per Prometheus group or several replicas with distinct --label replica="…" instead\n');
+  const registry = createRegistry('receive');
+  // Thanos' modes: a hashring and a local endpoint → router + ingestor; a hashring alone → router
+  // only (no TSDB); no hashring → ingestor only (writes forwarded to it, or sent to it directly).
+  const hashringsFile = opt<string | undefined>(opts, 'receive.hashrings-file');
+  const hashringsInline = opt<string | undefined>(opts, 'receive.hashrings');
+  const rf = opt<number>(opts, 'receive.replication-factor') ?? 1;
+  const localEndpoint = opt<string | undefined>(opts, 'receive.local-endpoint') ?? null;
+  const algorithm = (opt<string>(opts, 'receive.hashrings-algorithm') ?? 'hashmod') as HashringAlgorithm;
+  if (rf < 1) {
+    process.stderr.write('strata receive: --receive.replication-factor must be at least 1\n');
     process.exit(2);
   }
-  const registry = createRegistry('receive');
+  let routing: RoutingOptions | undefined;
+  let watcher: HashringWatcher | null = null;
+  let receiverRef: Receiver | null = null;
+  if (hashringsFile || hashringsInline) {
+    let initial: Hashring | null = null;
+    watcher = new HashringWatcher({
+      path: hashringsFile ?? null,
+      ...(hashringsInline !== undefined ? { content: hashringsInline } : {}),
+      refreshInterval: opt<number>(opts, 'receive.hashrings-file-refresh-interval'),
+      registry,
+      logger: log.child({ component: 'config-watcher' }),
+      apply: (cfg) => {
+        const ring = new MultiHashring(cfg, algorithm, rf);
+        if (localEndpoint !== null && !ring.nodes().some((e) => e.address === localEndpoint)) {
+          log.warn({ localEndpoint }, 'the local endpoint is in no hashring: this receiver will only route');
+        }
+        if (receiverRef?.router) receiverRef.router.setHashring(ring);
+        else initial = ring;
+      },
+    });
+    try {
+      watcher.load();
+    } catch (e) {
+      process.stderr.write(`strata receive: invalid hashring configuration: ${(e as Error).message}\n`);
+      process.exit(2);
+    }
+    routing = { hashring: initial!, replicationFactor: rf, localEndpoint, forwardTimeout: opt<number>(opts, 'receive-forward-timeout') };
+    log.info({ mode: localEndpoint ? 'RouterIngestor' : 'RouterOnly', replicationFactor: rf, localEndpoint }, 'hashring configuration loaded');
+  } else {
+    if (rf > 1) {
+      process.stderr.write('strata receive: --receive.replication-factor > 1 needs a hashring (--receive.hashrings-file or --receive.hashrings) listing the receivers to replicate to\n');
+      process.exit(2);
+    }
+    log.info({ mode: 'IngestorOnly' }, 'no hashring configured: every series is stored locally');
+  }
   const tsdbPath = opt<string>(opts, 'tsdb.path');
   await mkdir(tsdbPath, { recursive: true });
   // Blocks are shipped only when a bucket is configured; otherwise they stay on local disk.
@@ -35,18 +76,22 @@ export async function runReceive(opts: Record<string, unknown>): Promise<void> {
     ...receiverOptionsFromFlags(opts, { tsdbPath, bucket, logger: log, registry }),
     retentionWithoutBucket: flagGiven('--tsdb.retention'),
     ...(remoteWriteTls ? { remoteWriteTls } : {}),
+    ...(routing ? { routing } : {}),
   });
+  receiverRef = receiver;
   receiver.addHttpHandler(createQueryApiHandler({ queryable: receiver.queryable(), receiver, logger: log }));
   // The StoreAPI on --grpc-address is how queriers read the receiver (as `strata all` does).
-  let storeApi: StoreServer | null = null;
+  // The gRPC server on --grpc-address serves queriers (StoreAPI) and other receivers (WriteableStore).
+  let grpcServer: ReceiveGrpcServer | null = null;
   stopOnSignals(log, async () => {
-    await storeApi?.stop();
+    watcher?.stop();
     await receiver.stop();
+    await grpcServer?.stop();
   });
   await receiver.start();
-  const grpc = await startStoreApi(receiver, opt<string>(opts, 'grpc-address'), log);
-  storeApi = grpc.server;
-  log.info({ address: grpc.address }, 'serving the StoreAPI (gRPC)');
+  watcher?.start();
+  grpcServer = await startReceiveGrpc(receiver, opt<string>(opts, 'grpc-address'), log);
+  log.info({ address: grpcServer.address }, 'serving the StoreAPI and WriteableStore (gRPC)');
 }
 
 /** True when the flag was given on the command line (not just its default). */
