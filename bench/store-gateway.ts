@@ -5,14 +5,13 @@
 // StoreAPI client: the first (cold: index cache empty, everything fetched by range) and then the
 // median and max of repeated (warm) runs, with series/samples returned and the store's RSS.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Matcher } from '../src/labels/matcher.ts';
 import { ValueType } from '../src/storage/interfaces.ts';
 import { StoreClient } from '../src/storeapi/client.ts';
 import { writeSyntheticBucket, type SyntheticBucketOptions } from '../src/store/testutil.ts';
-import { freePort, httpOk, startProcess, STRATA_BIN, waitFor } from '../test/helpers/procs.ts';
+import { peakRssBytes, rssBytes, startStrataStore } from './lib.ts';
 
 const args = process.argv.slice(2);
 const nums = args.filter((a) => /^\d+$/.test(a)).map(Number);
@@ -21,11 +20,6 @@ const blocks = nums[1] ?? 12;
 const keep = args.includes('--keep');
 const WARM_RUNS = 5;
 const H = 3_600_000;
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : 0;
-}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'strata-bench-store-'));
@@ -49,19 +43,11 @@ async function main(): Promise<void> {
   const end = metas[metas.length - 1]!.maxTime - 1;
   const hosts = seriesPerBlock / o.metrics;
 
-  const httpPort = await freePort();
-  const grpcPort = await freePort();
-  const proc = startProcess(process.execPath, [
-    STRATA_BIN, 'store', `--objstore.config=type: FILESYSTEM\nconfig:\n  directory: ${o.dir}\n`, `--data-dir=${join(dir, 'store')}`,
-    `--http-address=127.0.0.1:${httpPort}`, `--grpc-address=127.0.0.1:${grpcPort}`, '--log.level=warn',
-  ]);
   const tr = performance.now();
-  await waitFor('store ready', async () => {
-    if (proc.child.exitCode !== null) throw new Error(proc.output());
-    return httpOk(`http://127.0.0.1:${httpPort}/-/ready`);
-  }, 300_000, 50);
+  const store = await startStrataStore(o.dir, join(dir, 'store'));
+  const proc = store.proc;
   const readyS = (performance.now() - tr) / 1000;
-  const client = new StoreClient(`127.0.0.1:${grpcPort}`, { timeoutMs: 300_000 });
+  const client = new StoreClient(store.grpcAddress, { timeoutMs: 300_000 });
 
   type Q = { name: string; start: number; matchers: Matcher[] };
   const queries: Q[] = [
@@ -96,7 +82,8 @@ async function main(): Promise<void> {
   const labelT = performance.now();
   const vals = await client.querier(mint, end).labelValues('instance', []);
   const labelMs = performance.now() - labelT;
-  const rss = rssMiB(proc.pid);
+  const rss = rssBytes(proc.pid) / 2 ** 20;
+  const peak = peakRssBytes(proc.pid) / 2 ** 20;
   client.close();
   await proc.stop();
   if (!keep) await rm(dir, { recursive: true, force: true });
@@ -109,7 +96,7 @@ async function main(): Promise<void> {
       '|---|---:|---:|---:|---:|---:|',
       ...rows,
       '',
-      `label values of instance (${vals.values.length} of ${hosts}): ${labelMs.toFixed(1)} ms; store RSS after the run: ${rss.toFixed(0)} MiB` + (keep ? `; bucket kept in ${dir}` : ''),
+      `label values of instance (${vals.values.length} of ${hosts}): ${labelMs.toFixed(1)} ms; store RSS after the run: ${rss.toFixed(0)} MiB (peak ${peak.toFixed(0)} MiB)` + (keep ? `; bucket kept in ${dir}` : ''),
     ].join('\n'),
   );
 }
