@@ -163,7 +163,8 @@ export function configHashMetricValue(content: Uint8Array | string): number {
 export function globToRegExp(pattern: string): RegExp {
   let re = '^';
   const cps = Array.from(pattern);
-  const esc = (c: string): string => c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+  const esc = (c: string): string => c.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+  const escClass = (c: string): string => c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
   for (let i = 0; i < cps.length; i++) {
     const c = cps[i]!;
     if (c === '*') re += '[^/]*';
@@ -189,14 +190,14 @@ export function globToRegExp(pattern: string): RegExp {
           lo = cps[j]!;
         } else if (lo === '-' || lo === ']') throw new Error(`syntax error in pattern ${JSON.stringify(pattern)}: bad character class`);
         j++;
-        cls += esc(lo);
+        cls += escClass(lo);
         if (cps[j] === '-') {
           j++;
           let hi = cps[j];
           if (hi === '\\') hi = cps[++j];
           if (hi === undefined || hi === ']') throw new Error(`syntax error in pattern ${JSON.stringify(pattern)}: bad range`);
           j++;
-          cls += '-' + esc(hi);
+          cls += '-' + escClass(hi);
         }
         n++;
       }
