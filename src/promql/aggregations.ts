@@ -68,9 +68,240 @@ function numSteps(env: AggEnv): number {
   return Math.floor((env.end - env.start) / env.interval) + 1;
 }
 
+/** Aggregation operators StreamAggregator handles (all of aggregate() except quantile). */
+export const STREAMING_AGG_OPS: ReadonlySet<string> = new Set(['sum', 'avg', 'count', 'min', 'max', 'group', 'stddev', 'stdvar']);
+
+/** Per-group state of StreamAggregator: one slot per step (only the arrays its op needs). */
+interface StreamGroup {
+  out: ESeries;
+  seen: Uint8Array;
+  dropName: Uint8Array;
+  value: Float64Array;
+  c: Float64Array | null;
+  mean: Float64Array | null;
+  count: Float64Array | null;
+  incMean: Uint8Array | null;
+  lastSeen: number;
+}
+
+/**
+ * sum/avg/count/min/max/group/stddev/stdvar accumulated series by series (series-major) instead of
+ * step by step over all input series. Benchmark-driven (bench/profile-query.ts): the step-major
+ * loop touched every input series' arrays once per step (60k series × 241 steps for the 1h/15s
+ * dashboard range query), which made aggregate() the top self-time entry of the profile, and it
+ * needed the whole input matrix in memory. Here each input series is consumed once — so callers
+ * can stream series into it without materialising them (Evaluator fuses `agg(range_fn(x[r]))`) —
+ * and per-(group, step) state lives in typed arrays. Within one (group, step) cell the inputs
+ * are still combined in input-series order, so results are bit-identical to the step-major loop.
+ */
+export class StreamAggregator {
+  private readonly op: string;
+  private readonly without: boolean;
+  private readonly steps: number;
+  private readonly groupIndex = new Map<string, StreamGroup>();
+  private readonly groups: StreamGroup[] = [];
+
+  constructor(
+    private readonly env: AggEnv,
+    e: AggregateExpr,
+    private readonly grouping: readonly string[],
+  ) {
+    if (!STREAMING_AGG_OPS.has(e.op)) throw new Error(`StreamAggregator: unsupported op ${e.op}`);
+    this.op = e.op;
+    this.without = e.without;
+    this.steps = numSteps(env);
+  }
+
+  private group(metric: Labels): StreamGroup {
+    const key = groupingKey(metric, this.grouping, this.without);
+    let g = this.groupIndex.get(key);
+    if (g === undefined) {
+      const steps = this.steps;
+      const op = this.op;
+      const needMean = op === 'avg' || op === 'stddev' || op === 'stdvar';
+      g = {
+        out: { metric: groupingLabels(metric, this.grouping, this.without), ts: EMPTY_F64, vs: EMPTY_F64, n: 0, dropName: false },
+        seen: new Uint8Array(steps),
+        dropName: new Uint8Array(steps),
+        value: new Float64Array(steps),
+        c: op === 'sum' || op === 'avg' ? new Float64Array(steps) : null,
+        mean: needMean ? new Float64Array(steps) : null,
+        count: op === 'count' || needMean ? new Float64Array(steps) : null,
+        incMean: op === 'avg' ? new Uint8Array(steps) : null,
+        lastSeen: -1,
+      };
+      this.groupIndex.set(key, g);
+      this.groups.push(g);
+    }
+    return g;
+  }
+
+  /** Adds one input series (step-aligned points, ascending). */
+  add(metric: Labels, ts: Float64Array, vs: Float64Array, n: number, dropName: boolean): void {
+    this.env.check();
+    if (n === 0) {
+      this.group(metric); // the group exists (and keeps its first-appearance position) even when empty
+      return;
+    }
+    const g = this.group(metric);
+    const { start, interval } = this.env;
+    const steps = this.steps;
+    const op = this.op;
+    const seen = g.seen;
+    const value = g.value;
+    const dn = dropName ? 1 : 0;
+    for (let i = 0; i < n; i++) {
+      const k = (ts[i]! - start) / interval;
+      // A point off the step grid stalled the step-major cursor of this series: same here.
+      if (!(k >= 0 && k < steps && k === Math.floor(k))) break;
+      const f = vs[i]!;
+      if (seen[k] === 0) {
+        seen[k] = 1;
+        g.dropName[k] = dn;
+        if (k > g.lastSeen) g.lastSeen = k;
+        switch (op) {
+          case 'sum':
+            value[k] = f;
+            g.c![k] = 0;
+            break;
+          case 'avg':
+            value[k] = f;
+            g.mean![k] = f;
+            g.c![k] = 0;
+            g.count![k] = 1;
+            g.incMean![k] = 0;
+            break;
+          case 'stddev':
+          case 'stdvar':
+            value[k] = Number.isNaN(f) || !Number.isFinite(f) ? NaN : 0;
+            g.mean![k] = f;
+            g.count![k] = 1;
+            break;
+          case 'count':
+            g.count![k] = 1;
+            break;
+          case 'group':
+            value[k] = 1;
+            break;
+          default: // min, max
+            value[k] = f;
+        }
+        continue;
+      }
+      if (dn) g.dropName[k] = 1;
+      switch (op) {
+        case 'sum':
+          value[k] = kahanInc(f, value[k]!, g.c![k]!);
+          g.c![k] = kahan.c;
+          break;
+        case 'avg': {
+          const count = ++g.count![k]!;
+          const c = g.c!;
+          if (g.incMean![k] === 0) {
+            const nv = kahanInc(f, value[k]!, c[k]!);
+            const nc = kahan.c;
+            if (nv !== Infinity && nv !== -Infinity) {
+              value[k] = nv;
+              c[k] = nc;
+              break;
+            }
+            g.incMean![k] = 1;
+            g.mean![k] = value[k]! / (count - 1);
+            c[k] = c[k]! / (count - 1);
+          }
+          const q = (count - 1) / count;
+          g.mean![k] = kahanInc(f / count, q * g.mean![k]!, q * c[k]!);
+          c[k] = kahan.c;
+          break;
+        }
+        case 'group':
+          break;
+        case 'max':
+          if (value[k]! < f || value[k] !== value[k]) value[k] = f;
+          break;
+        case 'min':
+          if (value[k]! > f || value[k] !== value[k]) value[k] = f;
+          break;
+        case 'count':
+          g.count![k]!++;
+          break;
+        case 'stddev':
+        case 'stdvar': {
+          const count = ++g.count![k]!;
+          const delta = f - g.mean![k]!;
+          g.mean![k] = g.mean![k]! + delta / count;
+          value[k] = value[k]! + delta * (f - g.mean![k]!);
+          break;
+        }
+      }
+    }
+  }
+
+  /** The aggregated series (groups in order of first appearance; groups without points dropped). */
+  finish(): ESeries[] {
+    const { start, interval } = this.env;
+    const steps = this.steps;
+    const op = this.op;
+    const out: ESeries[] = [];
+    let produced = 0;
+    for (const g of this.groups) {
+      if (g.lastSeen < 0) continue;
+      let m = 0;
+      for (let k = 0; k <= g.lastSeen; k++) if (g.seen[k] === 1) m++;
+      const ts = new Float64Array(m);
+      // The output values overwrite `value` in place (slot j ≤ k is never read again).
+      const value = g.value;
+      let j = 0;
+      for (let k = 0; k < steps && j < m; k++) {
+        if (g.seen[k] === 0) continue;
+        let v = value[k]!;
+        switch (op) {
+          case 'avg': {
+            const count = g.count![k]!;
+            v = g.incMean![k] === 1 ? g.mean![k]! + g.c![k]! : v / count + g.c![k]! / count;
+            break;
+          }
+          case 'count':
+            v = g.count![k]!;
+            break;
+          case 'stdvar':
+            v = v / g.count![k]!;
+            break;
+          case 'stddev':
+            v = Math.sqrt(v / g.count![k]!);
+            break;
+          case 'sum':
+            v = v + g.c![k]!;
+            break;
+        }
+        ts[j] = start + k * interval;
+        value[j] = v;
+        j++;
+      }
+      const s = g.out;
+      s.ts = ts;
+      s.vs = m === value.length ? value : value.slice(0, m);
+      s.n = m;
+      // The step-major loop assigned the group's flag at every produced step: the last one wins.
+      s.dropName = g.dropName[g.lastSeen] === 1;
+      produced += m;
+      out.push(s);
+    }
+    this.env.addSamples(produced);
+    return out;
+  }
+}
+
+const EMPTY_F64 = new Float64Array(0);
+
 /** sum/avg/count/min/max/group/stddev/stdvar/quantile. `params` holds the per-step parameter. */
 export function aggregate(env: AggEnv, e: AggregateExpr, grouping: readonly string[], input: ESeries[], params: Float64Array | null): ESeries[] {
   const op = e.op;
+  if (STREAMING_AGG_OPS.has(op)) {
+    const agg = new StreamAggregator(env, e, grouping);
+    for (const s of input) agg.add(s.metric, s.ts, s.vs, s.n, s.dropName);
+    return agg.finish();
+  }
   const groupIndex = new Map<string, number>();
   const seriesToGroup = new Int32Array(input.length);
   const result: ESeries[] = [];
