@@ -60,49 +60,73 @@ export function startTimeOverlapText(metricName: string): string {
   return `sample has start time that overlaps with previous sample timestamp for metric ${goQuote(metricName)}`;
 }
 
-/**
- * extrapolatedRate from Prometheus (rate/increase/delta), float samples. With start timestamps
- * (`sts`, counters only) resets are also detected from them, an overlapping ST adds a warning, and
- * a first sample whose ST lies inside the range stands for a zero at its ST instead of
- * extrapolating to the left (then a single sample is enough).
- */
+/** extrapolatedRate from Prometheus (rate/increase/delta), float samples without start timestamps. */
 export function extrapolatedRate(
   ts: Float64Array, vs: Float64Array, lo: number, hi: number,
   rangeStart: number, rangeEnd: number, rangeMs: number, isCounter: boolean, isRate: boolean,
-  sts: Float64Array | null = null, c: RangeCallCtx | null = null,
 ): number | null {
   const n = hi - lo;
-  if (n < 1) return null;
-  if (!isCounter) sts = null;
-  if (n < 2 && sts === null) return null;
+  if (n < 2) return null;
   const numSamplesMinusOne = n - 1;
   const firstT = ts[lo]!;
   const lastT = ts[hi - 1]!;
   let resultFloat = vs[hi - 1]! - vs[lo]!;
   if (isCounter) {
-    if (sts === null) {
-      for (let i = lo + 1; i < hi; i++) {
-        const prev = vs[i - 1]!;
-        if (vs[i]! < prev) resultFloat += prev;
-      }
-    } else {
-      let overlapDetected = false;
-      for (let i = lo + 1; i < hi; i++) {
-        const prev = vs[i - 1]!;
-        if (!overlapDetected && checkStartTimeOverlap(sts[i - 1]!, ts[i - 1]!, sts[i]!)) {
-          overlapDetected = true;
-          if (c) c.annos.add({ kind: 'warning', text: startTimeOverlapText(c.metric?.get('__name__') ?? ''), pos: c.argPos });
-        }
-        if (vs[i]! < prev || isStartTimestampReset(sts[i - 1]!, ts[i - 1]!, sts[i]!, ts[i]!)) resultFloat += prev;
-      }
+    for (let i = lo + 1; i < hi; i++) {
+      const prev = vs[i - 1]!;
+      if (vs[i]! < prev) resultFloat += prev;
     }
+  }
+  let durationToStart = (firstT - rangeStart) / 1000;
+  let durationToEnd = (rangeEnd - lastT) / 1000;
+  const sampledInterval = (lastT - firstT) / 1000;
+  const averageDurationBetweenSamples = sampledInterval / numSamplesMinusOne;
+  const extrapolationThreshold = averageDurationBetweenSamples * 1.1;
+  if (durationToStart >= extrapolationThreshold) durationToStart = averageDurationBetweenSamples / 2;
+  if (isCounter) {
+    let durationToZero = durationToStart;
+    if (resultFloat > 0 && vs[lo]! >= 0) durationToZero = sampledInterval * (vs[lo]! / resultFloat);
+    if (durationToZero < durationToStart) durationToStart = durationToZero;
+  }
+  if (durationToEnd >= extrapolationThreshold) durationToEnd = averageDurationBetweenSamples / 2;
+  let factor = 1;
+  if (sampledInterval !== 0) factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
+  if (isRate) factor /= rangeMs / 1000;
+  return resultFloat * factor;
+}
+
+/**
+ * extrapolatedRate for counters (rate/increase) whose samples carry start timestamps `sts`
+ * (0 = none), as Prometheus does with UseStartTimestamps: resets are also detected from the
+ * STs, an overlapping ST adds a warning (once per call), and a first sample whose ST lies inside
+ * the range stands for a zero at its ST instead of extrapolating to the left (then a single
+ * sample is enough). Kept apart from extrapolatedRate so the plain float path stays as it was.
+ */
+export function extrapolatedRateST(
+  ts: Float64Array, vs: Float64Array, sts: Float64Array, lo: number, hi: number,
+  rangeStart: number, rangeEnd: number, rangeMs: number, isRate: boolean, c: RangeCallCtx,
+): number | null {
+  const n = hi - lo;
+  if (n < 1) return null;
+  const numSamplesMinusOne = n - 1;
+  const firstT = ts[lo]!;
+  const lastT = ts[hi - 1]!;
+  let resultFloat = vs[hi - 1]! - vs[lo]!;
+  let overlapDetected = false;
+  for (let i = lo + 1; i < hi; i++) {
+    const prev = vs[i - 1]!;
+    if (!overlapDetected && checkStartTimeOverlap(sts[i - 1]!, ts[i - 1]!, sts[i]!)) {
+      overlapDetected = true;
+      c.annos.add({ kind: 'warning', text: startTimeOverlapText(c.metric?.get('__name__') ?? ''), pos: c.argPos });
+    }
+    if (vs[i]! < prev || isStartTimestampReset(sts[i - 1]!, ts[i - 1]!, sts[i]!, ts[i]!)) resultFloat += prev;
   }
   let durationToStart = (firstT - rangeStart) / 1000;
   let durationToEnd = (rangeEnd - lastT) / 1000;
   let sampledInterval = (lastT - firstT) / 1000;
   const averageDurationBetweenSamples = numSamplesMinusOne > 0 ? sampledInterval / numSamplesMinusOne : 0;
   const extrapolationThreshold = averageDurationBetweenSamples * 1.1;
-  const st0 = sts === null ? 0 : sts[lo]!;
+  const st0 = sts[lo]!;
   if (st0 !== 0 && st0 > rangeStart && st0 < firstT) {
     // Assume a zero-value sample at the first sample's ST (inside the range; rangeStart itself is
     // outside) instead of extrapolating to the left. With a single sample there is no average
@@ -114,11 +138,9 @@ export function extrapolatedRate(
     return null;
   } else {
     if (durationToStart >= extrapolationThreshold) durationToStart = averageDurationBetweenSamples / 2;
-    if (isCounter) {
-      let durationToZero = durationToStart;
-      if (resultFloat > 0 && vs[lo]! >= 0) durationToZero = sampledInterval * (vs[lo]! / resultFloat);
-      if (durationToZero < durationToStart) durationToStart = durationToZero;
-    }
+    let durationToZero = durationToStart;
+    if (resultFloat > 0 && vs[lo]! >= 0) durationToZero = sampledInterval * (vs[lo]! / resultFloat);
+    if (durationToZero < durationToStart) durationToStart = durationToZero;
   }
   if (durationToEnd >= extrapolationThreshold) durationToEnd = averageDurationBetweenSamples / 2;
   let factor = 1;
@@ -226,10 +248,19 @@ function calcTrendValue(i: number, tf: number, s0: number, s1: number, b: number
 }
 
 /** resets() over [first, hi): value drops, and start-timestamp resets when `sts` is given. */
-export function countResets(ts: Float64Array, vs: Float64Array, first: number, hi: number, sts: Float64Array | null): number {
+export function countResets(ts: Float64Array, vs: Float64Array, first: number, hi: number, sts: Float64Array | null | undefined): number {
   let resets = 0;
+  if (!sts) {
+    let prev = vs[first]!;
+    for (let i = first + 1; i < hi; i++) {
+      const cur = vs[i]!;
+      if (cur < prev) resets++;
+      prev = cur;
+    }
+    return resets;
+  }
   for (let i = first + 1; i < hi; i++) {
-    if (vs[i]! < vs[i - 1]! || (sts !== null && isStartTimestampReset(sts[i - 1]!, ts[i - 1]!, sts[i]!, ts[i]!))) resets++;
+    if (vs[i]! < vs[i - 1]! || isStartTimestampReset(sts[i - 1]!, ts[i - 1]!, sts[i]!, ts[i]!)) resets++;
   }
   return resets;
 }
@@ -238,8 +269,12 @@ export class FunctionError extends Error {}
 
 /** The float range functions by name (rate & co. are handled here too). */
 export const RANGE_FUNCTIONS: Record<string, RangeFn> = {
-  rate: (ts, vs, lo, hi, c) => extrapolatedRate(ts, vs, lo, hi, c.rangeStart, c.rangeEnd, c.rangeMs, true, true, c.sts ?? null, c),
-  increase: (ts, vs, lo, hi, c) => extrapolatedRate(ts, vs, lo, hi, c.rangeStart, c.rangeEnd, c.rangeMs, true, false, c.sts ?? null, c),
+  rate: (ts, vs, lo, hi, c) =>
+    c.sts ? extrapolatedRateST(ts, vs, c.sts, lo, hi, c.rangeStart, c.rangeEnd, c.rangeMs, true, c)
+    : extrapolatedRate(ts, vs, lo, hi, c.rangeStart, c.rangeEnd, c.rangeMs, true, true),
+  increase: (ts, vs, lo, hi, c) =>
+    c.sts ? extrapolatedRateST(ts, vs, c.sts, lo, hi, c.rangeStart, c.rangeEnd, c.rangeMs, false, c)
+    : extrapolatedRate(ts, vs, lo, hi, c.rangeStart, c.rangeEnd, c.rangeMs, true, false),
   delta: (ts, vs, lo, hi, c) => extrapolatedRate(ts, vs, lo, hi, c.rangeStart, c.rangeEnd, c.rangeMs, false, false),
   irate: (ts, vs, lo, hi, c) => instantValue(ts, vs, lo, hi, true, c.sts ?? null),
   idelta: (ts, vs, lo, hi) => instantValue(ts, vs, lo, hi, false),
@@ -288,7 +323,7 @@ export const RANGE_FUNCTIONS: Record<string, RangeFn> = {
     }
     return changes;
   },
-  resets: (ts, vs, lo, hi, c) => (hi <= lo ? null : countResets(ts, vs, lo, hi, c.sts ?? null)),
+  resets: (ts, vs, lo, hi, c) => (hi <= lo ? null : countResets(ts, vs, lo, hi, c.sts)),
   deriv: (ts, vs, lo, hi) => {
     if (hi - lo < 2) return null;
     return linearRegression(ts, vs, lo, hi, ts[lo]!)[0];
