@@ -283,3 +283,62 @@ test('RF=3: every series on all three nodes; with one node killed writes keep su
 
   await stopAll(prom.proc, q.proc, nodes[0]!.proc, nodes[1]!.proc);
 });
+
+test('router only (hashring, no local endpoint) in front of two ingestor-only receivers; tenants pick their hashring', { timeout: 120_000 }, async () => {
+  const { RemoteWriteClient } = await import('../src/remotewrite/client.ts');
+  const { readdir } = await import('node:fs/promises');
+  const dir = await tempDir('hashring-router');
+  cleanups.push(dir.cleanup);
+  // Two ingestors without a hashring (Thanos IngestorOnly): they store what routers forward.
+  const ingestors = await Promise.all(
+    [1, 2].map(async (i) => {
+      const g = `127.0.0.1:${await freePort()}`;
+      const r = await startReceive(join(dir.path, `ing${i}`), [`--grpc-address=${g}`, `--label=replica="i${i}"`]);
+      procs.push(r.proc);
+      return { ...r, grpc: g };
+    }),
+  );
+  // Tenant "solo" goes to ingestor 1 only (exact match); every other tenant is spread over both.
+  const cfg = JSON.stringify([
+    { hashring: 'solo', tenants: ['solo'], endpoints: [ingestors[0]!.grpc] },
+    { hashring: 'rest', endpoints: ingestors.map((x) => x.grpc) },
+  ]);
+  const router = await startReceive(join(dir.path, 'router'), [`--receive.hashrings=${cfg}`]);
+  procs.push(router.proc);
+  const client = new RemoteWriteClient({ url: router.rwURL });
+  try {
+    const t0 = Date.now() - 60_000;
+    const series = Array.from({ length: 20 }, (_, i) => ({ labels: ['__name__', 'rt_metric', 'i', String(i).padStart(2, '0')], timestamps: [t0, t0 + 1000], values: [i, i * 2] }));
+    for (const tenant of ['solo', 'team-b']) {
+      const r = await client.write({ series }, tenant);
+      assert.equal(r.status, 200, r.body);
+    }
+    const ring = new HashmodHashring(ingestors.map((x) => ({ address: x.grpc, az: '' })));
+    const stored = await Promise.all(
+      ingestors.map(async (x) => {
+        const r = await getJSON<SeriesResp>(`${x.httpURL}/api/v1/series?match[]=rt_metric`);
+        return r.data.map((m) => `${m['tenant_id']}/${m['i']}`).sort();
+      }),
+    );
+    // "solo" entirely on ingestor 1; "team-b" split as hashmod says, each series once.
+    const expect: string[][] = [[], []];
+    for (const s of series) {
+      expect[0]!.push(`solo/${s.labels[3]}`);
+      const ep = ring.getN('team-b', Labels.fromSortedFlat(s.labels), 0);
+      expect[ingestors.findIndex((x) => x.grpc === ep)]!.push(`team-b/${s.labels[3]}`);
+    }
+    assert.deepEqual(stored, expect.map((e) => e.sort()));
+    assert.ok(expect[1]!.length > 0);
+    // The router stores nothing: no tenant directory, no series.
+    assert.deepEqual((await readdir(join(dir.path, 'router'))).filter((n) => n !== 'wal'), []);
+    const rs = await getJSON<SeriesResp>(`${router.httpURL}/api/v1/series?match[]=rt_metric`);
+    assert.equal(rs.data.length, 0);
+    // An ingestor going away makes writes for it fail with a retryable 503.
+    await ingestors[0]!.proc.stop();
+    const r = await client.write({ series: series.map((s) => ({ ...s, timestamps: [t0 + 2000], values: [1] })) }, 'solo');
+    assert.equal(r.status, 503, r.body);
+    assert.match(r.body, /quorum not reached .*UNAVAILABLE/s);
+  } finally {
+    client.close();
+  }
+});
