@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Labels, compareStrings, validateWireLabels, isValidUTF8String } from './labels.ts';
+import { Labels, LabelsBuilder, compareStrings, validateWireLabels, isValidUTF8String } from './labels.ts';
 
 const utf8 = new TextEncoder();
 function byteCompare(a: string, b: string): number {
@@ -54,4 +54,33 @@ test('validateWireLabels names the broken rule', () => {
   assert.match(validateWireLabels(['a', '1', 'a', '2'])!, /duplicate/);
   assert.match(validateWireLabels(['a', '\ud800'])!, /UTF-8/);
   assert.equal(isValidUTF8String('\u{1F600}'), true);
+});
+
+test('LabelsBuilder: set/del over a base equals a Map-and-sort reference (names sorted by UTF-8 bytes, empty values dropped, last write wins)', () => {
+  const name = fc.constantFrom('__name__', 'a', 'b', 'job', 'instance', 'le', 'Z', '_', 'é', 'tenant_id');
+  const value = fc.constantFrom('', 'x', 'y', '10.0.0.1:80', '+Inf', 'ü');
+  const op = fc.oneof(fc.tuple(fc.constant('set' as const), name, value), fc.tuple(fc.constant('del' as const), name, fc.constant('')));
+  fc.assert(
+    fc.property(fc.dictionary(name, value), fc.array(op, { maxLength: 8 }), (baseObj, ops) => {
+      // Reference: a Map of the base's non-empty pairs, ops applied in order, then sorted by UTF-8 bytes.
+      const ref = new Map<string, string>();
+      for (const [n, v] of Object.entries(baseObj)) if (v !== '') ref.set(n, v);
+      const base = Labels.fromObject(baseObj);
+      const b = new LabelsBuilder(base);
+      for (const [kind, n, v] of ops) {
+        if (kind === 'set') {
+          b.set(n, v);
+          if (v === '') ref.delete(n);
+          else ref.set(n, v);
+        } else {
+          b.del(n);
+          ref.delete(n);
+        }
+        assert.equal(b.get(n), ref.get(n) ?? '');
+      }
+      const names = [...ref.keys()].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+      assert.deepEqual([...b.labels().flat], names.flatMap((n) => [n, ref.get(n)!]));
+    }),
+    { numRuns: 500 },
+  );
 });

@@ -51,6 +51,8 @@ export class MemSeries {
   /** Id of the appender that last buffered a sample for this series, and that sample's index. */
   markOwner = 0;
   markIdx = 0;
+  /** Position in the head's cached label order (Head.sortByLabels), -1 when not computed. */
+  rank = -1;
 
   constructor(
     readonly ref: number,
