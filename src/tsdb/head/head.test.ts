@@ -586,3 +586,43 @@ test('an exact resend of older stored samples is accepted; a different older val
   bad.rollback();
   await head.close();
 });
+
+test('select: readRange bulk reads equal seek+next; series come back sorted by labels (cached order invalidated by new series)', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 400 })), { minLength: 1, maxLength: 12 }),
+      fc.integer({ min: -50_000, max: 9_000_000 }),
+      fc.integer({ min: 0, max: 9_000_000 }),
+      async (specs, from, width) => {
+        const head = new Head({ chunkRange: 2 * 3600 * 1000 });
+        for (let round = 0; round < 2; round++) {
+          // Round 2 adds series after a query has cached the label order.
+          const app = head.appender();
+          for (let j = 0; j < specs.length; j++) {
+            const [k, count] = specs[j]!;
+            const l = Labels.fromPairs([['__name__', 'm'], ['k', String(j * 10 + k)], ['round', String(round)]]);
+            for (let i = 0; i < count; i++) app.append(0, l, i * 15_000 + k, i % 7 === 0 ? NaN : i * 1.5 + k);
+          }
+          await app.commit();
+          const q = head.querier(from, from + width);
+          const got: string[] = [];
+          for await (const s of q.select({ start: from, end: from + width }, [new Matcher('=', '__name__', 'm')])) {
+            got.push(s.labels.toString());
+            const a = s.iterator() as ReturnType<typeof s.iterator> & { readRange(f: number, t: number, ts: Float64Array, vs: Float64Array, off: number): number; sampleCountUpperBound(): number };
+            const ts = new Float64Array(a.sampleCountUpperBound() + 3);
+            const vs = new Float64Array(ts.length);
+            const n = a.readRange(from, from + width, ts, vs, 3);
+            assert.equal(a.err(), null);
+            const want: [number, number][] = [];
+            const b = s.iterator();
+            for (let vt = b.seek(from); vt === ValueType.Float && b.t <= from + width; vt = b.next()) want.push([b.t, b.v]);
+            assert.deepEqual(Array.from({ length: n }, (_, i) => [ts[3 + i]!, vs[3 + i]!]), want);
+          }
+          const sorted = [...got].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+          assert.deepEqual(got, sorted);
+        }
+      },
+    ),
+    { numRuns: 60 },
+  );
+});
