@@ -20,6 +20,7 @@ import { StoreServer } from '../storeapi/server.ts';
 import { StoreClient } from '../storeapi/client.ts';
 import { BucketStore, blocksForResolution, type ResolutionBlock } from './bucket-store.ts';
 import { putBlock } from './testutil.ts';
+import { ProxyQueryable } from '../query/proxy.ts';
 
 const MIN = 60_000;
 const H = 60 * MIN;
@@ -223,7 +224,7 @@ test('bucket store serves 5m blocks: aggregate per function, counter resets acro
       const got = await select(store, { func, maxResolution: RES_LEVEL1 }, d1, d3 - 1, 'c_total');
       assert.deepEqual(got.get(ck), wantCounter, func);
     }
-    assert.ok((await blocksQueried(registry, RES_LEVEL1)) >= 4);
+    assert.ok((await blocksQueried(registry, RES_LEVEL1)) >= 4, '5m block read');
     // A narrower range: the store sends only the chunks overlapping it, so the totals start at the
     // first of those (as in Thanos); they differ from the full-range ones by a constant, which
     // rate/increase do not see — resets inside and at the boundary are still carried over.
@@ -268,6 +269,84 @@ test('bucket store serves 5m blocks: aggregate per function, counter resets acro
   } finally {
     client?.close();
     await server?.stop();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('replicas deduplicated over downsampled data: one series without the replica label, no false counter resets, gaps filled', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'strata-store-ds-dedup-'));
+  const bkt = new FilesystemBucket(join(dir, 'bucket'));
+  const scratch = join(dir, 'scratch');
+  const store = new BucketStore({ bucket: bkt, metaCacheDir: join(dir, 'meta') });
+  try {
+    const from = T0;
+    const to = T0 + 24 * H;
+    const gapFrom = from + 10 * H;
+    const gapTo = from + 12 * H;
+    const resets = [from + 3 * H + 30 * MIN, from + 11 * H, from + 17 * H];
+    // Two replicas scrape the same counter 30s apart; replica a misses [10h, 12h) (a reset inside).
+    const replicas: Record<string, Sample[]> = {
+      a: counter(from, to, resets).filter((x) => x.t < gapFrom || x.t >= gapTo),
+      b: counter(from + 30_000, to, resets),
+    };
+    // Max of each replica's raw samples per 5m window (keyed by window start).
+    const maxes: Record<string, Map<number, number>> = {};
+    for (const [replica, samples] of Object.entries(replicas)) {
+      const chunks = downsampleSeries(chunksFromSamples(samples), 0, RES_LEVEL1);
+      const m = new Map<number, number>();
+      for (const x of samples) {
+        const w = x.t - (x.t % RES_LEVEL1);
+        m.set(w, Math.max(m.get(w) ?? -Infinity, x.v));
+      }
+      maxes[replica] = m;
+      const series = [{ labels: Labels.fromObject({ __name__: 'c_total' }), chunks }];
+      await putBlock(bkt, scratch, series, { mint: from, maxt: to, thanos: { labels: { cluster: 'eu1', replica }, source: 'compactor', resolution: RES_LEVEL1 } });
+    }
+    await store.sync();
+    const tr = store.timeRange();
+    const proxy = new ProxyQueryable({
+      endpoints: () => [{ name: 'bucket', queryable: store, labelSets: store.labelSets(), minTime: tr.minTime, maxTime: tr.maxTime }],
+      replicaLabels: ['replica'],
+      maxResolutionMs: RES_LEVEL1,
+    });
+    const q = proxy.querier(from, to);
+    const got: { labels: string; samples: Sample[] }[] = [];
+    for await (const s of q.select({ start: from, end: to, func: 'rate' }, [Matcher.eq('__name__', 'c_total')])) {
+      const it = s.iterator();
+      const samples: Sample[] = [];
+      while (it.next() === ValueType.Float) samples.push({ t: it.t, v: it.v });
+      assert.equal(it.err(), null);
+      got.push({ labels: s.labels.toString(), samples });
+    }
+    assert.deepEqual(got.map((g) => g.labels), ['c_total{cluster="eu1"}']);
+    const out = got[0]!.samples;
+    for (let i = 1; i < out.length; i++) {
+      assert.ok(out[i]!.t > out[i - 1]!.t, 'timestamps increase');
+      assert.ok(out[i]!.v >= out[i - 1]!.v, `no false reset at ${out[i]!.t - from} ms: ${out[i - 1]!.v} → ${out[i]!.v}`);
+    }
+    // The gap of replica a is covered (by replica b's 5m points).
+    assert.ok(out.filter((x) => x.t >= gapFrom && x.t < gapTo).length >= 20, 'gap of replica a filled');
+    // Total increase = the true one: 24h of +3 per minute scrape, minus what the resets threw away.
+    const truth = adjusted(counter(from, to, resets));
+    const inc = out[out.length - 1]!.v - out[0]!.v;
+    assert.ok(Math.abs(inc - (truth[truth.length - 1]!.v - truth[0]!.v)) <= 3 * 2, `increase ${inc}`);
+
+    // max_over_time: each deduplicated point is one replica's max over the 5m window holding it.
+    const mq = proxy.querier(from, to);
+    let n = 0;
+    const bad: string[] = [];
+    for await (const s of mq.select({ start: from, end: to, func: 'max_over_time' }, [Matcher.eq('__name__', 'c_total')])) {
+      const it = s.iterator();
+      while (it.next() === ValueType.Float) {
+        n++;
+        const w = it.t - (it.t % RES_LEVEL1);
+        if (maxes.a!.get(w) !== it.v && maxes.b!.get(w) !== it.v) bad.push(`${it.t}: ${it.v}`);
+      }
+    }
+    assert.deepEqual(bad, []);
+    assert.ok(n >= 24 * 12 - 3, `${n} deduplicated 5m points`);
+  } finally {
     await store.close();
     await rm(dir, { recursive: true, force: true });
   }
