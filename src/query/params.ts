@@ -2,6 +2,8 @@
 // max_source_resolution select the per-request options of the proxy Queryable.
 import { ApiError, parseDurationParam } from './http.ts';
 import type { ProxyQueryable } from './proxy.ts';
+import type { Matcher } from '../labels/matcher.ts';
+import type { Querier, Queryable, SelectHints } from '../storage/interfaces.ts';
 
 /** Go strconv.ParseBool. */
 function parseBool(name: string, v: string): boolean {
@@ -24,17 +26,47 @@ export function queryableFromParams(base: ProxyQueryable, d: QueryParamsDefaults
   const replicaLabels = rl.length > 0 ? rl : d.replicaLabels;
   const prS = params.get('partial_response') ?? '';
   const partialResponse = prS === '' ? d.partialResponse : parseBool('partial_response', prS);
-  // max_source_resolution: "auto" (or the auto-downsampling flag) means step/5 for range queries.
+  const maxResolutionMs = maxSourceResolutionMs(params, step, d.autoDownsampling);
+  return base.with({ dedup, replicaLabels, partialResponse, maxResolutionMs });
+}
+
+/**
+ * Thanos parseDownsamplingParamMillis: max_source_resolution as ms. "auto" (or the
+ * --query.auto-downsampling flag without the parameter) means step/5 for range queries — at least
+ * five points of the chosen resolution per step — and raw (0) for instant queries; a duration is
+ * taken as given; negative values are rejected.
+ */
+export function maxSourceResolutionMs(params: URLSearchParams, step: number | undefined, autoDownsampling: boolean): number {
   const msr = params.get('max_source_resolution') ?? '';
-  let maxResolutionMs = 0;
-  if (d.autoDownsampling || msr === 'auto') maxResolutionMs = step !== undefined ? Math.trunc(step / 5) : 0;
+  let ms = 0;
+  if (autoDownsampling || msr === 'auto') ms = step !== undefined ? Math.trunc(step / 5) : 0;
   if (msr !== '' && msr !== 'auto') {
     try {
-      maxResolutionMs = parseDurationParam(msr);
+      ms = parseDurationParam(msr);
     } catch (e) {
       throw new ApiError('bad_data', `'max_source_resolution' parameter: ${(e as Error).message}`);
     }
   }
-  if (maxResolutionMs < 0) throw new ApiError('bad_data', "negative 'max_source_resolution' is not accepted. Try a positive integer");
-  return base.with({ dedup, replicaLabels, partialResponse, maxResolutionMs });
+  if (ms < 0) throw new ApiError('bad_data', "negative 'max_source_resolution' is not accepted. Try a positive integer");
+  return ms;
+}
+
+/**
+ * A Queryable whose selects carry `maxResolution` (unless the caller set one): how an in-process
+ * querier (strata all: receiver heads + BucketStore, no proxy) passes max_source_resolution down.
+ */
+export function withMaxResolution(q: Queryable, maxResolutionMs: number): Queryable {
+  if (maxResolutionMs <= 0) return q;
+  return {
+    querier(mint: number, maxt: number): Querier {
+      const inner = q.querier(mint, maxt);
+      return {
+        select: (hints: SelectHints, matchers: readonly Matcher[]) =>
+          inner.select(hints.maxResolution === undefined ? { ...hints, maxResolution: maxResolutionMs } : hints, matchers),
+        labelValues: (name, matchers, hints) => inner.labelValues(name, matchers, hints),
+        labelNames: (matchers, hints) => inner.labelNames(matchers, hints),
+        close: () => inner.close(),
+      };
+    },
+  };
 }
