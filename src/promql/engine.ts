@@ -984,13 +984,16 @@ class Evaluator {
   }
 
   /** Prometheus evalSeries: instant-vector lookups with lookback over pre-loaded series. */
-  private evalRawSeries(series: RawSeries[], offset: number, at: number | undefined, recordOrigT: boolean): ESeries[] {
+  private evalRawSeries(series: RawSeries[], offset: number, at: number | undefined, recordOrigT: boolean, sink?: SeriesSink): ESeries[] {
     const numSteps = this.numSteps();
     const out: ESeries[] = [];
     const lookback = this.lookback;
+    // Rows go to scratch arrays, then to `sink` (agg(selector) fused) or copied at exact size.
+    const scratchTs = new Float64Array(numSteps);
+    const scratchVs = new Float64Array(numSteps);
     for (const s of series) {
       this.check();
-      let res: ESeries | null = null;
+      let rn = 0;
       let j = -1; // index of last sample with t <= refTime
       const n = s.n;
       const sts = s.ts;
@@ -1004,11 +1007,14 @@ class Evaluator {
         if (t <= ref - lookback) continue;
         const v = svs[j]!;
         if (v !== v && isStaleNaN(v)) continue;
-        if (!res) res = newSeries(s.labels, Math.min(numSteps, 1024), false);
-        pushPoint(res, ts, recordOrigT ? t : v);
+        scratchTs[rn] = ts;
+        scratchVs[rn] = recordOrigT ? t : v;
+        rn++;
         this.addSamples(1);
       }
-      if (res) out.push(res);
+      if (rn === 0) continue;
+      if (sink) sink(s.labels, scratchTs, scratchVs, rn, false);
+      else out.push({ metric: s.labels, ts: scratchTs.slice(0, rn), vs: scratchVs.slice(0, rn), n: rn, dropName: false });
     }
     return out;
   }
@@ -1158,6 +1164,18 @@ class Evaluator {
     let params: Float64Array | null = null;
     if (e.param && exprType(e.param) !== 'string') params = this.scalarParams(e.param);
     const fused = STREAMING_AGG_OPS.has(e.op) ? this.fusableRangeCall(e.expr) : null;
+    const sel = STREAMING_AGG_OPS.has(e.op) ? unwrapParens(e.expr) : null;
+    if (sel && sel.type === 'VectorSelector' && !sel.smoothed) {
+      // agg(selector): stream the selector's step rows into the aggregator (no input matrix).
+      this.checkNow();
+      const agg = new StreamAggregator(this.aggEnv(), e, grouping);
+      this.evalRawSeries(this.seriesOf(sel), sel.offset, sel.at ? this.atTime(sel.at) : undefined, false, (m, ts, vs, n, dn) => agg.add(m, ts, vs, n, dn));
+      const res = agg.finish();
+      let total = 0;
+      for (const s of res) total += s.n;
+      this.currentSamples = base + total;
+      return res;
+    }
     if (fused) {
       // agg(range_fn(x[r])): stream the function's output rows into the aggregator.
       this.checkNow();
