@@ -150,6 +150,33 @@ export class StreamAggregator {
     const seen = g.seen;
     const value = g.value;
     const dn = dropName ? 1 : 0;
+    if (op === 'sum') {
+      // The dashboard case (sum by (…)(rate(…))): a loop without the op switch, Kahan inlined
+      // (same arithmetic as kahanInc).
+      const c = g.c!;
+      const dnArr = g.dropName;
+      for (let i = 0; i < n; i++) {
+        const k = (ts[i]! - start) / interval;
+        if (!(k >= 0 && k < steps && k === Math.floor(k))) break;
+        const f = vs[i]!;
+        if (seen[k] === 0) {
+          seen[k] = 1;
+          dnArr[k] = dn;
+          if (k > g.lastSeen) g.lastSeen = k;
+          value[k] = f;
+          c[k] = 0;
+          continue;
+        }
+        if (dn) dnArr[k] = 1;
+        const sum = value[k]!;
+        const t = sum + f;
+        if (t === Infinity || t === -Infinity) c[k] = 0;
+        else if (Math.abs(sum) >= Math.abs(f)) c[k] = c[k]! + (sum - t + f);
+        else c[k] = c[k]! + (f - t + sum);
+        value[k] = t;
+      }
+      return;
+    }
     for (let i = 0; i < n; i++) {
       const k = (ts[i]! - start) / interval;
       // A point off the step grid stalled the step-major cursor of this series: same here.
