@@ -90,12 +90,12 @@ export interface StrataComponent {
   grpcAddress: string;
 }
 
-/** `strata store` over a filesystem bucket directory, ready when /-/ready answers. */
-export async function startStrataStore(bucketDir: string, dataDir: string, extra: string[] = []): Promise<StrataComponent> {
+/** `strata store` over a filesystem bucket directory, ready when /-/ready answers. `nodeArgs` go to node (e.g. --cpu-prof). */
+export async function startStrataStore(bucketDir: string, dataDir: string, extra: string[] = [], nodeArgs: string[] = []): Promise<StrataComponent> {
   const http = await freePort();
   const grpc = await freePort();
   const proc = startProcess(process.execPath, [
-    STRATA_BIN, 'store', `--objstore.config=type: FILESYSTEM\nconfig:\n  directory: ${bucketDir}\n`, `--data-dir=${dataDir}`,
+    ...nodeArgs, STRATA_BIN, 'store', `--objstore.config=type: FILESYSTEM\nconfig:\n  directory: ${bucketDir}\n`, `--data-dir=${dataDir}`,
     `--http-address=127.0.0.1:${http}`, `--grpc-address=127.0.0.1:${grpc}`, '--log.level=warn', ...extra,
   ]);
   await waitFor('strata store ready', async () => {
@@ -106,11 +106,11 @@ export async function startStrataStore(bucketDir: string, dataDir: string, extra
 }
 
 /** `strata query` in front of the given StoreAPI endpoints, ready when /-/ready answers. */
-export async function startStrataQuery(endpoints: string[], extra: string[] = []): Promise<StrataComponent> {
+export async function startStrataQuery(endpoints: string[], extra: string[] = [], nodeArgs: string[] = []): Promise<StrataComponent> {
   const http = await freePort();
   const grpc = await freePort();
   const proc = startProcess(process.execPath, [
-    STRATA_BIN, 'query', ...endpoints.map((e) => `--endpoint=${e}`),
+    ...nodeArgs, STRATA_BIN, 'query', ...endpoints.map((e) => `--endpoint=${e}`),
     `--http-address=127.0.0.1:${http}`, `--grpc-address=127.0.0.1:${grpc}`, '--log.level=warn', ...extra,
   ]);
   await waitFor('strata query ready', async () => {

@@ -7,7 +7,9 @@
 // Then the dashboard query set of bench/query.ts (instant queries at the end of the 24 h and 1 h range
 // queries) plus range queries over the whole 24 h at a 5 m step, POSTed like Grafana, median of 5
 // after one warm-up (the whole-metric 24 h query: one cold run), both servers in the same run. Series counts per query are printed for both.
-// Usage: npm run bench -- store        or   node --import tsx bench/store-query.ts [--keep]
+// Usage: npm run bench -- store
+//        node --import tsx bench/store-query.ts [--keep] [--cases=<regex of query names>] [--cpu-prof=<dir>]
+// (--cpu-prof: strata store and strata query run under node --cpu-prof; profiles in <dir>/{store,query}.)
 import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -158,7 +160,11 @@ function load1(): number {
   return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 }
 
-export async function runStoreQueryBench(opts: { keep?: boolean } = {}): Promise<StoreQueryBenchResult> {
+/**
+ * Options: `keep` leaves the temp dir; `cases` keeps only the queries whose name matches; `cpuProfDir`
+ * runs strata store and strata query under `node --cpu-prof` (profiles written there when they stop).
+ */
+export async function runStoreQueryBench(opts: { keep?: boolean; cases?: RegExp; cpuProfDir?: string } = {}): Promise<StoreQueryBenchResult> {
   const tStart = performance.now();
   const startLoad = load1();
   const root = await mkdtemp(join(tmpdir(), 'strata-bench-store-query-'));
@@ -195,8 +201,9 @@ export async function runStoreQueryBench(opts: { keep?: boolean } = {}): Promise
     if (pCount !== numSeries) throw new Error(`prometheus sees ${pCount} series, want ${numSeries}`);
 
     t = performance.now();
-    store = await startStrataStore(bucketDir, join(root, 'store'));
-    query = await startStrataQuery([store.grpcAddress], [`--query.timeout=${QUERY_TIMEOUT}`]);
+    const prof = (name: string): string[] => (opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${join(opts.cpuProfDir, name)}`] : []);
+    store = await startStrataStore(bucketDir, join(root, 'store'), [], prof('store'));
+    query = await startStrataQuery([store.grpcAddress], [`--query.timeout=${QUERY_TIMEOUT}`], prof('query'));
     let sCount = 0;
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
@@ -209,7 +216,7 @@ export async function runStoreQueryBench(opts: { keep?: boolean } = {}): Promise
     process.stderr.write(`store: both see ${numSeries} series (Prometheus ready in ${prometheusReadySeconds.toFixed(1)} s, store+query in ${strataReadySeconds.toFixed(1)} s)\n`);
 
     const rows: StoreQueryRow[] = [];
-    for (const c of storeQueryCases(endS)) {
+    for (const c of storeQueryCases(endS).filter((c) => !opts.cases || opts.cases.test(c.name))) {
       const p = await median(prom.queryURL, c);
       const s = await median(query.httpURL, c);
       const row: StoreQueryRow = {
@@ -261,5 +268,7 @@ export function reportStoreQuery(r: StoreQueryBenchResult): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(reportStoreQuery(await runStoreQueryBench({ keep: process.argv.includes('--keep') })));
+  const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const cases = arg('cases');
+  console.log(reportStoreQuery(await runStoreQueryBench({ keep: process.argv.includes('--keep'), cases: cases ? new RegExp(cases) : undefined, cpuProfDir: arg('cpu-prof') })));
 }
