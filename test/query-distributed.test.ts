@@ -78,36 +78,7 @@ interface Node {
   rwURL?: string;
 }
 
-/** True when `strata receive` serves the StoreAPI itself (the lead wires storeapi/receive.ts into the command). */
-async function receiveServesStoreApi(): Promise<boolean> {
-  const src = await readFile(join(REPO, 'src/cli/receive.ts'), 'utf8');
-  return /startStoreApi|StoreServer|addStoreApi/.test(src);
-}
-
-/**
- * Until the receive command starts its StoreAPI, a launcher runs the unchanged command with the
- * receiver's start() extended by storeapi's startStoreApi on --grpc-address.
- */
-async function receiveLauncher(dir: string): Promise<string> {
-  const file = join(dir, 'receive-with-storeapi.mts');
-  await writeFile(
-    file,
-    `import { Receiver } from ${JSON.stringify(join(REPO, 'src/receive/receiver.ts'))};
-import { startStoreApi } from ${JSON.stringify(join(REPO, 'src/storeapi/receive.ts'))};
-const i = process.argv.findIndex((a) => a.startsWith('--grpc-address='));
-const grpcAddress = process.argv[i].slice('--grpc-address='.length);
-const start = Receiver.prototype.start;
-const stop = Receiver.prototype.stop;
-let server = null;
-Receiver.prototype.start = async function () { await start.call(this); server = (await startStoreApi(this, grpcAddress)).server; };
-Receiver.prototype.stop = async function () { await server?.stop(); await stop.call(this); };
-await import(${JSON.stringify(join(REPO, 'src/cli/main.ts'))});
-`,
-  );
-  return file;
-}
-
-async function startReceiver(dataDir: string, replica: string, objstore: string, launcher: string | null): Promise<Node> {
+async function startReceiver(dataDir: string, replica: string, objstore: string): Promise<Node> {
   const rw = await freePort();
   const hp = await freePort();
   const gp = await freePort();
@@ -122,18 +93,13 @@ async function startReceiver(dataDir: string, replica: string, objstore: string,
     `--objstore.config=${objstore}`,
     '--log.format=json',
   ];
-  const proc = launcher ? startProcess(process.execPath, ['--import', 'tsx', launcher, ...args]) : startProcess(process.execPath, [STRATA_BIN, ...args]);
+  const proc = startProcess(process.execPath, [STRATA_BIN, ...args]);
   const httpURL = `http://127.0.0.1:${hp}`;
   await waitFor(`receiver ${replica} ready`, async () => {
     if (proc.child.exitCode !== null) throw new Error(`receive exited: ${proc.output()}`);
     return httpOk(`${httpURL}/-/ready`);
   }, 60_000);
   return { proc, httpURL, grpc: `127.0.0.1:${gp}`, rwURL: `http://127.0.0.1:${rw}/api/v1/receive` };
-}
-
-async function storeAvailable(): Promise<boolean> {
-  const src = await readFile(join(REPO, 'src/cli/store.ts'), 'utf8');
-  return !src.includes('notYet(');
 }
 
 async function startStore(dataDir: string, objstore: string): Promise<Node> {
@@ -205,12 +171,10 @@ test('two receivers + store + query: deduplicated answers equal Prometheus; part
   cleanups.push(tmp.cleanup);
   const bucketDir = join(tmp.path, 'bucket');
   const objstore = `type: FILESYSTEM\nconfig:\n  directory: ${bucketDir}\n`;
-  const launcher = (await receiveServesStoreApi()) ? null : await receiveLauncher(tmp.path);
-  if (launcher) console.log('# strata receive does not serve the StoreAPI yet: using a launcher that adds storeapi/receive.ts startStoreApi');
 
-  const ra = await startReceiver(join(tmp.path, 'ra'), 'a', objstore, launcher);
+  const ra = await startReceiver(join(tmp.path, 'ra'), 'a', objstore);
   procs.push(ra.proc);
-  const rb = await startReceiver(join(tmp.path, 'rb'), 'b', objstore, launcher);
+  const rb = await startReceiver(join(tmp.path, 'rb'), 'b', objstore);
   procs.push(rb.proc);
   fixture = await startFixture();
   const fport = (fixture.address() as import('node:net').AddressInfo).port;
@@ -239,14 +203,9 @@ remote_write:
   await writeFile(cfgPath, (await readFile(cfgPath, 'utf8')).replace('127.0.0.1:0', `127.0.0.1:${port}`));
   prom.proc.child.kill('SIGHUP');
 
-  let store: Node | null = null;
-  if (await storeAvailable()) {
-    store = await startStore(join(tmp.path, 'store'), objstore);
-    procs.push(store.proc);
-  } else {
-    console.log('# src/cli/store.ts is still a placeholder: the topology runs with the two receivers only');
-  }
-  const endpoints = [ra.grpc, rb.grpc, ...(store ? [store.grpc] : [])];
+  const store = await startStore(join(tmp.path, 'store'), objstore);
+  procs.push(store.proc);
+  const endpoints = [ra.grpc, rb.grpc, store.grpc];
   const q = await startQuery(endpoints);
   procs.push(q.proc);
 
@@ -296,21 +255,19 @@ remote_write:
   }, 30_000, 500);
   await new Promise((r) => setTimeout(r, 2000)); // other remote-write shards
 
-  // The store (when present) serves shipped blocks: its Info time range starts at the data's start.
+  // The store serves shipped blocks: its Info time range starts at the data's start.
   const stores = await waitFor('endpoints healthy in /api/v1/stores', async () => {
     const s = await getJSON<StoresResp>(`${q.httpURL}/api/v1/stores`);
     const all = Object.values(s.data).flat();
-    return all.length === endpoints.length && all.every((e) => e.lastError === null) && (!store || (s.data.store?.[0]?.minTime ?? Infinity) <= start) ? s : null;
+    return all.length === endpoints.length && all.every((e) => e.lastError === null) && (s.data.store?.[0]?.minTime ?? Infinity) <= start ? s : null;
   }, 30_000, 500);
   assert.deepEqual(
     stores.data.receive!.map((e) => e.labelSets).sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1)),
     [[{ replica: 'a', tenant_id: 'default-tenant' }], [{ replica: 'b', tenant_id: 'default-tenant' }]],
   );
-  if (store) {
-    // The store gateway serves both replicas' shipped blocks from the bucket.
-    const sets = stores.data.store![0]!.labelSets.map((l) => l.replica).sort();
-    assert.deepEqual(sets, ['a', 'b']);
-  }
+  // The store gateway serves both replicas' shipped blocks from the bucket.
+  const sets = stores.data.store![0]!.labelSets.map((l) => l.replica).sort();
+  assert.deepEqual(sets, ['a', 'b']);
 
   const compareRange = async (query: string, extra = ''): Promise<number> => {
     const qs = `query=${encodeURIComponent(query)}&start=${start / 1000}&end=${end / 1000}&step=1`;
