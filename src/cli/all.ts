@@ -7,6 +7,7 @@ import { startDemoWriter } from '../remotewrite/demo.ts';
 import { bucketFromFlags } from '../objstore/config.ts';
 import { loggerFromFlags, opt, receiverOptionsFromFlags, stopOnSignals } from './common.ts';
 import { createQueryApiHandler } from './wiring.ts';
+import { maxSourceResolutionMs, withMaxResolution } from '../query/params.ts';
 import { createUiHandler } from '../ui/server.ts';
 import { startStoreApi } from '../storeapi/receive.ts';
 import type { StoreServer } from '../storeapi/server.ts';
@@ -46,6 +47,8 @@ export async function runAll(opts: Record<string, unknown>): Promise<void> {
   receiver.addHttpHandler(
     createQueryApiHandler({
       queryable,
+      // max_source_resolution (the UI sends `auto`) lets the bucket store read 5m/1h blocks.
+      queryableFor: (params, step) => withMaxResolution(queryable, maxSourceResolutionMs(params, step, false)),
       receiver,
       logger: log.child({ component: 'query' }),
       lookbackDelta: opt<number>(opts, 'query.lookback-delta'),

@@ -15,6 +15,8 @@ export interface QueryApiWiring {
   lookbackDelta?: number;
   queryTimeout?: number;
   maxSamples?: number;
+  /** Per-request Queryable (e.g. max_source_resolution → downsampled blocks); default `queryable`. */
+  queryableFor?: (params: URLSearchParams, step?: number) => Queryable;
 }
 
 export function createQueryApiHandler(w: QueryApiWiring): Handler {
@@ -22,6 +24,7 @@ export function createQueryApiHandler(w: QueryApiWiring): Handler {
   const receiver = w.receiver;
   const api = createApiV1({
     queryable: w.queryable,
+    ...(w.queryableFor ? { queryableFor: w.queryableFor } : {}),
     engine,
     lookbackDelta: w.lookbackDelta,
     queryTimeout: w.queryTimeout,
