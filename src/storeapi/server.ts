@@ -33,10 +33,9 @@ import {
   type LabelValuesRequest,
   type LabelValuesResponse,
   type SeriesRequest,
-  type SeriesResponse,
 } from './gen/store/storepb/rpc.ts';
-import { Chunk_Encoding, type AggrChunk, type Chunk, type Series as PbSeries } from './gen/store/storepb/types.ts';
-import type { Label } from './gen/store/labelpb/types.ts';
+import { Chunk_Encoding, type AggrChunk, type Chunk } from './gen/store/storepb/types.ts';
+import { SeriesFrameEncoder, encodeWarningFrame, type FrameChunkSub } from './frames.ts';
 
 export type ComponentType = 'receive' | 'store' | 'query' | 'sidecar' | 'rule';
 
@@ -128,7 +127,7 @@ export class StoreServer {
 
 /** Adds `thanos.Store` and `thanos.info.Info` for `src` to an existing gRPC server. */
 export function addStoreApi(server: grpc.Server, src: StoreSource, opts: StoreApiOptions = {}): void {
-  server.addService(StoreService, storeHandlers(src, opts));
+  server.addService(RawStoreService, storeHandlers(src, opts));
   server.addService(InfoService, infoHandlers(src));
 }
 
@@ -164,9 +163,9 @@ export function infoResponse(src: StoreSource): InfoResponse {
   };
 }
 
-/** Handlers of `thanos.Store`. */
+/** Handlers of `thanos.Store`; register them with RawStoreService (Series handlers write encoded frames). */
 export function storeHandlers(src: StoreSource, opts: StoreApiOptions = {}): grpc.UntypedServiceImplementation {
-  const series: grpc.handleServerStreamingCall<SeriesRequest, SeriesResponse> = (call) => {
+  const series: grpc.handleServerStreamingCall<SeriesRequest, Buffer> = (call) => {
     serveSeries(call, src, opts).then(
       () => call.end(),
       (e: unknown) => {
@@ -223,16 +222,30 @@ function replicaLabelsToRemove(src: StoreSource, names: readonly string[]): stri
   return names.filter((n) => ext.has(n));
 }
 
-/** Writes frames to a server stream, waiting for 'drain' when its buffer is full. */
+/**
+ * `thanos.Store` with the Series responses serialized by us (SeriesFrameEncoder writes the bytes of
+ * SeriesResponse directly; the handler writes Buffers). Requests and the other methods use the
+ * generated codec.
+ */
+export const RawStoreService = {
+  ...StoreService,
+  series: {
+    ...StoreService.series,
+    responseSerialize: (value: Buffer): Buffer => value,
+    responseDeserialize: (value: Buffer): Buffer => value,
+  },
+} as const;
+
+/** Writes encoded frames to a server stream, waiting for 'drain' when its buffer is full. */
 class FrameWriter {
-  private batch: PbSeries[] = [];
-  private batchBytes = 0;
   private closed = false;
+  readonly enc: SeriesFrameEncoder;
   constructor(
-    private readonly call: grpc.ServerWritableStream<SeriesRequest, SeriesResponse>,
+    private readonly call: grpc.ServerWritableStream<SeriesRequest, Buffer>,
     private readonly batchSize: number,
-    private readonly maxBytes: number,
+    readonly maxBytes: number,
   ) {
+    this.enc = new SeriesFrameEncoder(batchSize > 1);
     call.on('cancelled', () => {
       this.closed = true;
     });
@@ -242,32 +255,35 @@ class FrameWriter {
     return this.closed || this.call.cancelled;
   }
 
-  /** Sends one Series frame (`bytes`: its approximate encoded size, to cap batches). */
-  async series(s: PbSeries, bytes: number): Promise<void> {
-    if (this.batchSize > 1) {
-      if (this.batch.length > 0 && this.batchBytes + bytes > this.maxBytes) await this.flushBatch();
-      this.batch.push(s);
-      this.batchBytes += bytes;
-      if (this.batch.length >= this.batchSize) await this.flushBatch();
-      return;
-    }
-    await this.write({ series: s });
+  /**
+   * Called before adding a chunk of about `size` bytes to the open series: sends what is pending
+   * when the frame would exceed maxBytes (splitting the open series when it already has chunks).
+   */
+  beforeChunk(size: number): Promise<void> | undefined {
+    const enc = this.enc;
+    if (enc.bytes + size <= this.maxBytes) return undefined;
+    if (enc.currentChunks > 0) enc.splitSeries();
+    return this.flush();
+  }
+
+  /** Called after a series (part) ended: sends the frame when it is full. */
+  afterSeries(): Promise<void> | undefined {
+    const enc = this.enc;
+    if (enc.seriesCount >= Math.max(1, this.batchSize) || enc.bytes >= this.maxBytes) return this.flush();
+    return undefined;
   }
 
   async warning(w: string): Promise<void> {
-    await this.flushBatch();
-    await this.write({ warning: w });
+    await this.flush();
+    await this.write(encodeWarningFrame(w));
   }
 
-  async flushBatch(): Promise<void> {
-    if (this.batch.length === 0) return;
-    const series = this.batch;
-    this.batch = [];
-    this.batchBytes = 0;
-    await this.write({ batch: { series } });
+  async flush(): Promise<void> {
+    const f = this.enc.take();
+    if (f) await this.write(f);
   }
 
-  private write(r: SeriesResponse): Promise<void> | void {
+  private write(r: Buffer): Promise<void> | void {
     if (this.cancelled) return;
     if (this.call.write(r)) return;
     return new Promise<void>((resolve) => {
@@ -284,20 +300,6 @@ class FrameWriter {
       this.call.on('error', done);
     });
   }
-}
-
-function labelsWireSize(ls: readonly Label[]): number {
-  let n = 0;
-  for (const l of ls) n += l.name.length + l.value.length + 6;
-  return n;
-}
-
-function rawChunk(minTime: number, maxTime: number, type: Chunk_Encoding, data: Uint8Array): AggrChunk {
-  return {
-    minTime: msToInt64(minTime),
-    maxTime: msToInt64(maxTime),
-    raw: { type, data, hash: chunkHash(data) },
-  };
 }
 
 const ALL_AGGRS: readonly Aggr[] = [Aggr.COUNT, Aggr.SUM, Aggr.MIN, Aggr.MAX, Aggr.COUNTER];
@@ -317,104 +319,111 @@ export function requestedAggrs(aggrs: readonly Aggr[]): readonly Aggr[] {
 
 /** An aggregate chunk (0xFF) as a StoreAPI AggrChunk with the requested sub-chunks; returns it and its data bytes. */
 export function aggrChunkToProto(minTime: number, maxTime: number, data: Uint8Array, aggrs: readonly Aggr[]): { chunk: AggrChunk; bytes: number } {
-  const view = new AggrChunkView(data);
+  const subs = aggrSubs(data, aggrs);
   const out: AggrChunk = { minTime: msToInt64(minTime), maxTime: msToInt64(maxTime) };
   let bytes = 0;
+  for (const a of aggrs) {
+    const sub = subs[a]!;
+    out[AGGR_FIELD[a]!.field] = { type: sub.type, data: sub.data, hash: chunkHash(sub.data) } satisfies Chunk;
+    bytes += sub.data.length + 16;
+  }
+  return { chunk: out, bytes };
+}
+
+/** The requested sub-chunks of an aggregate chunk by AggrChunk slot (Aggr number: 1 count … 5 counter; 0, raw, empty). */
+function aggrSubs(data: Uint8Array, aggrs: readonly Aggr[]): (FrameChunkSub | null)[] {
+  const view = new AggrChunkView(data);
+  const subs: (FrameChunkSub | null)[] = [null, null, null, null, null, null];
   for (const a of aggrs) {
     const f = AGGR_FIELD[a]!;
     const sub = view.get(f.at);
     if (!sub) throw new StoreApiError(grpc.status.INTERNAL, `aggregate ${Aggr[a]} does not exist in the downsampled chunk`);
     const type = chunkEncodingToProto(sub.encoding);
     if (type === null) throw new StoreApiError(grpc.status.INTERNAL, `aggregate ${Aggr[a]}: sub-chunk encoding ${sub.encoding} cannot be sent`);
-    const c: Chunk = { type, data: sub.data, hash: chunkHash(sub.data) };
-    out[f.field] = c;
-    bytes += sub.data.length + 16;
+    subs[a] = { type, data: sub.data };
   }
-  return { chunk: out, bytes };
+  return subs;
+}
+
+/** Receives one series' chunks; a returned promise is awaited before the next chunk. */
+interface ChunkSink {
+  raw(minTime: number, maxTime: number, type: number, data: Uint8Array): Promise<void> | undefined;
+  aggr(minTime: number, maxTime: number, subs: (FrameChunkSub | null)[], bytes: number): Promise<void> | undefined;
 }
 
 /**
- * Produces one series' chunks in [mint, maxt] and hands them to `emit` in frames of at most about
- * `maxBytes` (a chunk never splits). Returns false when the series had nothing in the range.
+ * Produces one series' chunks in [mint, maxt] into `sink`: the source's own chunks when it has
+ * them, else samples re-encoded into XOR chunks of `perChunk` samples. Returns false when the series
+ * had nothing in the range.
  */
-async function seriesFrames(
-  s: Series,
-  mint: number,
-  maxt: number,
-  perChunk: number,
-  maxBytes: number,
-  labelBytes: number,
-  aggrs: readonly Aggr[],
-  emit: (chunks: AggrChunk[]) => Promise<void>,
-): Promise<boolean> {
-  let frame: AggrChunk[] = [];
-  let left = maxBytes - labelBytes;
+async function seriesChunks(s: Series, mint: number, maxt: number, perChunk: number, aggrs: readonly Aggr[], sink: ChunkSink): Promise<boolean> {
   let any = false;
-  const push = async (c: AggrChunk, size: number): Promise<void> => {
-    if (frame.length > 0 && left - size < 0) {
-      await emit(frame);
-      frame = [];
-      left = maxBytes - labelBytes;
-    }
-    frame.push(c);
-    left -= size;
-    any = true;
-  };
-
   if (s.chunks) {
     for (const c of s.chunks()) {
       if (c.maxTime < mint || c.minTime > maxt) continue;
+      any = true;
       if (c.encoding === CHUNK_ENC_AGGR) {
-        const { chunk, bytes } = aggrChunkToProto(c.minTime, c.maxTime, c.data, aggrs);
-        await push(chunk, bytes + CHUNK_OVERHEAD);
+        const subs = aggrSubs(c.data, aggrs);
+        let bytes = 0;
+        for (const x of subs) if (x) bytes += x.data.length + 16;
+        const w = sink.aggr(c.minTime, c.maxTime, subs, bytes);
+        if (w) await w;
         continue;
       }
       const type = chunkEncodingToProto(c.encoding);
       if (type === null) throw new StoreApiError(grpc.status.INTERNAL, `chunk encoding ${c.encoding} cannot be sent as a raw StoreAPI chunk`);
-      await push(rawChunk(c.minTime, c.maxTime, type, c.data), c.data.length + CHUNK_OVERHEAD);
+      const w = sink.raw(c.minTime, c.maxTime, type, c.data);
+      if (w) await w;
     }
-  } else {
-    const it = s.iterator();
-    let vt = it.seek(mint);
-    let chunk: XORChunk | null = null;
-    let app: ReturnType<XORChunk['appender']> | null = null;
-    let n = 0;
-    let cmin = 0;
-    let cmax = 0;
-    while (vt !== ValueType.None) {
-      if (it.t > maxt) break;
-      if (vt === ValueType.Float) {
-        if (chunk === null) {
-          chunk = new XORChunk();
-          app = chunk.appender();
-          n = 0;
-          cmin = it.t;
-        }
-        app!.append(it.t, it.v);
-        cmax = it.t;
-        if (++n >= perChunk) {
-          const data = chunk.bytes();
-          await push(rawChunk(cmin, cmax, Chunk_Encoding.XOR, data), data.length + CHUNK_OVERHEAD);
-          chunk = null;
-        }
-      } else {
-        throw new StoreApiError(grpc.status.UNIMPLEMENTED, 'native histogram samples cannot be re-encoded for the StoreAPI yet');
-      }
-      vt = it.next();
-    }
-    const err = it.err();
-    if (err) throw new StoreApiError(grpc.status.INTERNAL, `iterate series ${s.labels.toString()}: ${err.message}`);
-    if (chunk !== null) {
-      const data = chunk.bytes();
-      await push(rawChunk(cmin, cmax, Chunk_Encoding.XOR, data), data.length + CHUNK_OVERHEAD);
-    }
+    return any;
   }
-  if (frame.length > 0) await emit(frame);
+  const it = s.iterator();
+  let vt = it.seek(mint);
+  let chunk: XORChunk | null = null;
+  let app: ReturnType<XORChunk['appender']> | null = null;
+  let n = 0;
+  let cmin = 0;
+  let cmax = 0;
+  while (vt !== ValueType.None) {
+    if (it.t > maxt) break;
+    if (vt === ValueType.Float) {
+      if (chunk === null) {
+        chunk = new XORChunk();
+        app = chunk.appender();
+        n = 0;
+        cmin = it.t;
+      }
+      app!.append(it.t, it.v);
+      cmax = it.t;
+      if (++n >= perChunk) {
+        any = true;
+        const w = sink.raw(cmin, cmax, Chunk_Encoding.XOR, chunk.bytes());
+        if (w) await w;
+        chunk = null;
+      }
+    } else {
+      throw new StoreApiError(grpc.status.UNIMPLEMENTED, 'native histogram samples cannot be re-encoded for the StoreAPI yet');
+    }
+    vt = it.next();
+  }
+  const err = it.err();
+  if (err) throw new StoreApiError(grpc.status.INTERNAL, `iterate series ${s.labels.toString()}: ${err.message}`);
+  if (chunk !== null) {
+    any = true;
+    const w = sink.raw(cmin, cmax, Chunk_Encoding.XOR, chunk.bytes());
+    if (w) await w;
+  }
   return any;
 }
 
+/** A series collected for re-sorting (requests that strip replica labels). */
+interface Collected {
+  labels: Labels;
+  chunks: { minTime: number; maxTime: number; subs: (FrameChunkSub | null)[]; bytes: number }[];
+}
+
 async function serveSeries(
-  call: grpc.ServerWritableStream<SeriesRequest, SeriesResponse>,
+  call: grpc.ServerWritableStream<SeriesRequest, Buffer>,
   src: StoreSource,
   opts: StoreApiOptions,
 ): Promise<void> {
@@ -429,6 +438,7 @@ async function serveSeries(
   const maxBytes = opts.maxBytesPerFrame ?? DEFAULT_MAX_BYTES_PER_FRAME;
   const perChunk = opts.samplesPerChunk ?? DEFAULT_SAMPLES_PER_CHUNK;
   const out = new FrameWriter(call, countFromInt64(req.responseBatchSize), maxBytes);
+  const enc = out.enc;
   const aggrs = requestedAggrs(req.aggregates);
 
   const hints: SelectHints = { start: mint, end: maxt, limit, skipChunks };
@@ -444,9 +454,25 @@ async function serveSeries(
   }
   if (req.maxResolutionWindow > 0n) hints.maxResolution = countFromInt64(req.maxResolutionWindow);
 
+  // Streaming sink: chunks go straight into the frame encoder.
+  const streamSink: ChunkSink = {
+    raw: (mn, mx, type, data) => {
+      const w = out.beforeChunk(data.length + CHUNK_OVERHEAD);
+      if (w) return w.then(() => enc.addRaw(mn, mx, type, data));
+      enc.addRaw(mn, mx, type, data);
+      return undefined;
+    },
+    aggr: (mn, mx, subs, bytes) => {
+      const w = out.beforeChunk(bytes + CHUNK_OVERHEAD);
+      if (w) return w.then(() => enc.addAggr(mn, mx, subs));
+      enc.addAggr(mn, mx, subs);
+      return undefined;
+    },
+  };
+
   // Without replica labels the order can change ({a, b, replica} vs {a, replica} swap once replica
   // is gone), so — as Thanos' TSDBStore does — such responses are collected and re-sorted.
-  const sorted: { labels: Labels; frames: { f: PbSeries; bytes: number }[] }[] | null = remove.length > 0 ? [] : null;
+  const sorted: Collected[] | null = remove.length > 0 ? [] : null;
 
   const q = src.queryable.querier(mint, maxt);
   try {
@@ -461,45 +487,49 @@ async function serveSeries(
       }
       prev = s.labels;
       const lset = remove.length > 0 ? new LabelsBuilder(s.labels).del(...remove).labels() : s.labels;
-      const labels = labelsToProto(lset);
-      const labelBytes = labelsWireSize(labels);
-      const entry = sorted ? { labels: lset, frames: [] as { f: PbSeries; bytes: number }[] } : null;
-      const emit = (chunks: AggrChunk[]): Promise<void> => {
-        const f: PbSeries = { labels, chunks };
-        let bytes = labelBytes;
-        for (const c of chunks) {
-          bytes += (c.raw?.data.length ?? 0) + CHUNK_OVERHEAD;
-          for (const x of [c.count, c.sum, c.min, c.max, c.counter]) if (x) bytes += x.data.length + 16;
+      if (sorted) {
+        const entry: Collected = { labels: lset, chunks: [] };
+        const any =
+          skipChunks ||
+          (await seriesChunks(s, mint, maxt, perChunk, aggrs, {
+            raw: (minTime, maxTime, type, data) => void entry.chunks.push({ minTime, maxTime, subs: [{ type, data }], bytes: data.length + CHUNK_OVERHEAD }),
+            aggr: (minTime, maxTime, subs, bytes) => void entry.chunks.push({ minTime, maxTime, subs, bytes: bytes + CHUNK_OVERHEAD }),
+          }));
+        if (any) {
+          sent++;
+          sorted.push(entry);
         }
-        if (entry) {
-          entry.frames.push({ f, bytes });
-          return Promise.resolve();
-        }
-        return out.series(f, bytes);
-      };
-      let any: boolean;
-      if (skipChunks) {
-        await emit([]);
-        any = true;
-      } else {
-        any = await seriesFrames(s, mint, maxt, perChunk, maxBytes, labelBytes, aggrs, emit);
+        continue;
       }
-      if (any) {
-        sent++;
-        if (entry) sorted!.push(entry);
+      enc.beginSeries(lset.flat);
+      const any = skipChunks || (await seriesChunks(s, mint, maxt, perChunk, aggrs, streamSink));
+      if (!any) {
+        enc.dropSeries();
+        continue;
       }
+      enc.endSeries();
+      sent++;
+      const w = out.afterSeries();
+      if (w) await w;
     }
     if (sorted) {
       sorted.sort((a, b) => Labels.compare(a.labels, b.labels));
       for (const e of sorted) {
-        for (const { f, bytes } of e.frames) {
-          if (out.cancelled) return;
-          await out.series(f, bytes);
+        if (out.cancelled) return;
+        enc.beginSeries(e.labels.flat);
+        for (const c of e.chunks) {
+          const w = out.beforeChunk(c.bytes);
+          if (w) await w;
+          if (c.subs[0]) enc.addRaw(c.minTime, c.maxTime, c.subs[0].type, c.subs[0].data);
+          else enc.addAggr(c.minTime, c.maxTime, c.subs);
         }
+        enc.endSeries();
+        const w = out.afterSeries();
+        if (w) await w;
       }
     }
     for (const w of set.warnings()) await out.warning(w);
-    await out.flushBatch();
+    await out.flush();
   } finally {
     q.close();
   }

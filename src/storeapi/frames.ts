@@ -1,0 +1,652 @@
+// Hand-written protobuf codec for the hot StoreAPI message, thanos.SeriesResponse (fields from
+// specs.md §8 / Thanos storepb: SeriesResponse{series=1, warning=2, hints=3, batch=4},
+// SeriesBatch{series=1}, Series{labels=1, chunks=2}, Label{name=1, value=2},
+// AggrChunk{min_time=1, max_time=2, raw=3, count=4, sum=5, min=6, max=7, counter=8},
+// Chunk{type=1, data=2, hash=3}).
+//
+// Encoding (store side): series are collected into a frame and written as one exact-size buffer per
+// gRPC message, label strings and chunk bytes copied once; the bytes equal what the ts-proto
+// generated SeriesResponse.encode writes for the same message (proto3 defaults omitted, fields in
+// number order), which frames.test.ts checks as a property.
+// Decoding (querier side): one pass over the message; label strings are decoded, chunks stay views
+// into the received buffer, described by numbers in growable typed arrays (no object per chunk).
+import { Labels, compareStrings } from '../labels/labels.ts';
+import { chunkHash } from './convert.ts';
+
+// ----------------------------------------------------------------------------- varints
+
+function varintLen32(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
+/** Bytes of an int64 varint for a safe-integer number (negatives take 10, as two's complement). */
+function varintLenNum(v: number): number {
+  if (v < 0) return 10;
+  let n = 1;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+function varintLenBig(v: bigint): number {
+  let n = 1;
+  while (v >= 128n) {
+    v >>= 7n;
+    n++;
+  }
+  return n;
+}
+
+// ----------------------------------------------------------------------------- encoder
+
+/** AggrChunk field numbers of the sub-chunk slots (raw, count, sum, min, max, counter). */
+const SUB_FIELD = [3, 4, 5, 6, 7, 8];
+
+/** A chunk of the StoreAPI: a raw chunk or the sub-chunks of an aggregate chunk (slot 0 = raw, 1..5 = count, sum, min, max, counter). */
+export interface FrameChunkSub {
+  type: number;
+  data: Uint8Array;
+}
+
+/**
+ * Builds SeriesResponse messages. Usage per series: beginSeries(labels), addRaw()/addAggr() for its
+ * chunks, endSeries(); take() returns the encoded frame of everything since the last take().
+ * With `batch` the frame is SeriesResponse{batch: SeriesBatch{series…}}, else (one series per
+ * frame) SeriesResponse{series}.
+ */
+export class SeriesFrameEncoder {
+  // Pending series: label flat arrays and the range of their chunks.
+  private seriesLabels: (readonly string[])[] = [];
+  private seriesChunkEnd: number[] = [];
+  // Pending chunks, struct of arrays: times, sub-chunk slot data and types, hashes.
+  private chunkMin: number[] = [];
+  private chunkMax: number[] = [];
+  private chunkSubs: (FrameChunkSub | null)[][] = [];
+  private labelsBytes = 0;
+  private pendingBytes = 0;
+  private open = false;
+  private curLabels: readonly string[] = [];
+  private curStart = 0;
+
+  constructor(readonly batch: boolean) {}
+
+  /** Series (or series parts) pending in the frame. */
+  get seriesCount(): number {
+    return this.seriesLabels.length;
+  }
+
+  /** Approximate encoded bytes pending (exact size is computed by take()). */
+  get bytes(): number {
+    return this.pendingBytes;
+  }
+
+  beginSeries(flatLabels: readonly string[]): void {
+    this.open = true;
+    this.curLabels = flatLabels;
+    this.curStart = this.chunkMin.length;
+    let n = 0;
+    for (let i = 0; i < flatLabels.length; i++) n += flatLabels[i]!.length + 4;
+    this.labelsBytes = n;
+    this.pendingBytes += n + 8;
+  }
+
+  /** Bytes of the current series' labels (approximate), for frame size decisions. */
+  get currentLabelBytes(): number {
+    return this.labelsBytes;
+  }
+
+  /** Chunks added to the open series so far. */
+  get currentChunks(): number {
+    return this.chunkMin.length - this.curStart;
+  }
+
+  addRaw(minTime: number, maxTime: number, type: number, data: Uint8Array): void {
+    this.chunkMin.push(minTime);
+    this.chunkMax.push(maxTime);
+    this.chunkSubs.push([{ type, data }]);
+    this.pendingBytes += data.length + 40;
+  }
+
+  /** An aggregate chunk: subs[0] must be null (no raw); subs[1..5] = count, sum, min, max, counter. */
+  addAggr(minTime: number, maxTime: number, subs: (FrameChunkSub | null)[]): void {
+    this.chunkMin.push(minTime);
+    this.chunkMax.push(maxTime);
+    this.chunkSubs.push(subs);
+    for (const s of subs) if (s) this.pendingBytes += s.data.length + 16;
+    this.pendingBytes += 24;
+  }
+
+  /** Ends the open series. */
+  endSeries(): void {
+    if (!this.open) return;
+    this.seriesLabels.push(this.curLabels);
+    this.seriesChunkEnd.push(this.chunkMin.length);
+    this.open = false;
+  }
+
+  /** Discards the open series (it had no chunks to send). */
+  dropSeries(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.chunkMin.length = this.curStart;
+    this.chunkMax.length = this.curStart;
+    this.chunkSubs.length = this.curStart;
+    this.pendingBytes -= this.labelsBytes + 8;
+  }
+
+  /** Splits the open series: what was added so far becomes one pending series; more chunks continue it. */
+  splitSeries(): void {
+    if (!this.open) return;
+    const labels = this.curLabels;
+    this.endSeries();
+    this.open = true;
+    this.curLabels = labels;
+    this.curStart = this.chunkMin.length;
+    this.pendingBytes += this.labelsBytes + 8;
+  }
+
+  /** Encodes the pending (closed) series into one frame and clears them; null when there are none. */
+  take(): Buffer | null {
+    const ns = this.seriesLabels.length;
+    if (ns === 0) return null;
+    const openChunksFrom = this.open ? this.curStart : this.chunkMin.length;
+    // Pass 1: sizes.
+    const seriesSize = new Array<number>(ns);
+    const chunkSize: number[] = new Array<number>(openChunksFrom);
+    const subSize: number[] = [];
+    const hashes: bigint[] = [];
+    const labelStrLen: number[] = [];
+    let c = 0;
+    let total = 0;
+    for (let s = 0; s < ns; s++) {
+      const flat = this.seriesLabels[s]!;
+      let size = 0;
+      for (let i = 0; i < flat.length; i += 2) {
+        const nb = Buffer.byteLength(flat[i]!, 'utf8');
+        const vb = Buffer.byteLength(flat[i + 1]!, 'utf8');
+        labelStrLen.push(nb, vb);
+        const l = (nb > 0 ? 1 + varintLen32(nb) + nb : 0) + (vb > 0 ? 1 + varintLen32(vb) + vb : 0);
+        size += 1 + varintLen32(l) + l;
+      }
+      const end = this.seriesChunkEnd[s]!;
+      for (; c < end; c++) {
+        const mn = this.chunkMin[c]!;
+        const mx = this.chunkMax[c]!;
+        let cs = (mn !== 0 ? 1 + varintLenNum(mn) : 0) + (mx !== 0 ? 1 + varintLenNum(mx) : 0);
+        const subs = this.chunkSubs[c]!;
+        for (let k = 0; k < subs.length; k++) {
+          const sub = subs[k];
+          if (!sub) continue;
+          const h = chunkHash(sub.data);
+          hashes.push(h);
+          const dl = sub.data.length;
+          const ss = (sub.type !== 0 ? 1 + varintLen32(sub.type) : 0) + (dl > 0 ? 1 + varintLen32(dl) + dl : 0) + (h !== 0n ? 1 + varintLenBig(h) : 0);
+          subSize.push(ss);
+          cs += 1 + varintLen32(ss) + ss;
+        }
+        chunkSize[c] = cs;
+        size += 1 + varintLen32(cs) + cs;
+      }
+      seriesSize[s] = size;
+      total += this.batch ? 1 + varintLen32(size) + size : size;
+    }
+    const bodyLen = total;
+    const frameLen = this.batch ? 1 + varintLen32(bodyLen) + bodyLen : 1 + varintLen32(bodyLen) + bodyLen;
+    if (!this.batch && ns !== 1) throw new Error('SeriesFrameEncoder: one series per frame without batching');
+    // Pass 2: write.
+    const buf = Buffer.allocUnsafe(frameLen);
+    let p = 0;
+    const u32 = (v: number): void => {
+      while (v >= 0x80) {
+        buf[p++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      buf[p++] = v;
+    };
+    const num = (v: number): void => {
+      if (v < 0) {
+        big(BigInt.asUintN(64, BigInt(v)));
+        return;
+      }
+      while (v >= 0x80) {
+        buf[p++] = (v % 128) | 0x80;
+        v = Math.floor(v / 128);
+      }
+      buf[p++] = v;
+    };
+    const big = (v: bigint): void => {
+      // Low 28 bits at a time keep the common path in numbers.
+      while (v >= 0x80n) {
+        buf[p++] = Number(v & 0x7fn) | 0x80;
+        v >>= 7n;
+      }
+      buf[p++] = Number(v);
+    };
+    buf[p++] = this.batch ? 0x22 : 0x0a;
+    u32(bodyLen);
+    c = 0;
+    let li = 0;
+    let si = 0;
+    let hi = 0;
+    for (let s = 0; s < ns; s++) {
+      if (this.batch) {
+        buf[p++] = 0x0a;
+        u32(seriesSize[s]!);
+      }
+      const flat = this.seriesLabels[s]!;
+      for (let i = 0; i < flat.length; i += 2) {
+        const nb = labelStrLen[li++]!;
+        const vb = labelStrLen[li++]!;
+        const l = (nb > 0 ? 1 + varintLen32(nb) + nb : 0) + (vb > 0 ? 1 + varintLen32(vb) + vb : 0);
+        buf[p++] = 0x0a;
+        u32(l);
+        if (nb > 0) {
+          buf[p++] = 0x0a;
+          u32(nb);
+          p += buf.write(flat[i]!, p, nb, 'utf8');
+        }
+        if (vb > 0) {
+          buf[p++] = 0x12;
+          u32(vb);
+          p += buf.write(flat[i + 1]!, p, vb, 'utf8');
+        }
+      }
+      const end = this.seriesChunkEnd[s]!;
+      for (; c < end; c++) {
+        buf[p++] = 0x12;
+        u32(chunkSize[c]!);
+        const mn = this.chunkMin[c]!;
+        const mx = this.chunkMax[c]!;
+        if (mn !== 0) {
+          buf[p++] = 0x08;
+          num(mn);
+        }
+        if (mx !== 0) {
+          buf[p++] = 0x10;
+          num(mx);
+        }
+        const subs = this.chunkSubs[c]!;
+        for (let k = 0; k < subs.length; k++) {
+          const sub = subs[k];
+          if (!sub) continue;
+          buf[p++] = (SUB_FIELD[k]! << 3) | 2;
+          u32(subSize[si++]!);
+          if (sub.type !== 0) {
+            buf[p++] = 0x08;
+            u32(sub.type);
+          }
+          const dl = sub.data.length;
+          if (dl > 0) {
+            buf[p++] = 0x12;
+            u32(dl);
+            buf.set(sub.data, p);
+            p += dl;
+          }
+          const h = hashes[hi++]!;
+          if (h !== 0n) {
+            buf[p++] = 0x18;
+            big(h);
+          }
+        }
+      }
+    }
+    if (p !== frameLen) throw new Error(`SeriesFrameEncoder: wrote ${p} of ${frameLen} bytes`);
+    // Keep the open series' chunks.
+    this.seriesLabels = [];
+    this.seriesChunkEnd = [];
+    if (openChunksFrom > 0) {
+      this.chunkMin = this.chunkMin.slice(openChunksFrom);
+      this.chunkMax = this.chunkMax.slice(openChunksFrom);
+      this.chunkSubs = this.chunkSubs.slice(openChunksFrom);
+      this.curStart -= openChunksFrom;
+    }
+    this.pendingBytes = this.open ? this.labelsBytes + 8 + this.chunkMin.length * 40 : 0;
+    return buf;
+  }
+}
+
+/** SeriesResponse{warning}. */
+export function encodeWarningFrame(w: string): Buffer {
+  const n = Buffer.byteLength(w, 'utf8');
+  const buf = Buffer.allocUnsafe(1 + varintLen32(n) + n);
+  let p = 0;
+  buf[p++] = 0x12;
+  let v = n;
+  while (v >= 0x80) {
+    buf[p++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[p++] = v;
+  buf.write(w, p, n, 'utf8');
+  return buf;
+}
+
+// ----------------------------------------------------------------------------- decoder
+
+export class FrameDecodeError extends Error {
+  override name = 'FrameDecodeError';
+}
+
+/** Where a decoded chunk's sub-chunk lies: slot (0 raw, 1..5 count, sum, min, max, counter), encoding, bytes. */
+export interface DecodedSub {
+  slot: number;
+  type: number;
+  data: Uint8Array;
+}
+
+/**
+ * Chunks of decoded series, struct of arrays: for chunk i, min/max time, and its sub-chunks
+ * subStart[i]..subStart[i+1] in the sub arrays (type, offset and length in `buf`, slot).
+ */
+export class ChunkTable {
+  minT = new Float64Array(256);
+  maxT = new Float64Array(256);
+  subEnd = new Int32Array(256);
+  n = 0;
+  subType = new Uint8Array(256);
+  subSlot = new Uint8Array(256);
+  subOff = new Int32Array(256);
+  subLen = new Int32Array(256);
+  ns = 0;
+  constructor(readonly buf: Uint8Array) {}
+
+  /** @internal */
+  addChunk(mn: number, mx: number): void {
+    if (this.n === this.minT.length) {
+      this.minT = grow(this.minT);
+      this.maxT = grow(this.maxT);
+      this.subEnd = grow(this.subEnd);
+    }
+    this.minT[this.n] = mn;
+    this.maxT[this.n] = mx;
+    this.subEnd[this.n] = this.ns;
+    this.n++;
+  }
+
+  /** @internal */
+  addSub(slot: number, type: number, off: number, len: number): void {
+    if (this.ns === this.subType.length) {
+      this.subType = grow(this.subType);
+      this.subSlot = grow(this.subSlot);
+      this.subOff = grow(this.subOff);
+      this.subLen = grow(this.subLen);
+    }
+    this.subType[this.ns] = type;
+    this.subSlot[this.ns] = slot;
+    this.subOff[this.ns] = off;
+    this.subLen[this.ns] = len;
+    this.ns++;
+    this.subEnd[this.n - 1] = this.ns;
+  }
+
+  subStart(i: number): number {
+    return i === 0 ? 0 : this.subEnd[i - 1]!;
+  }
+}
+
+function grow<T extends Float64Array | Int32Array | Uint8Array>(a: T): T {
+  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/** One decoded series (part): labels as sorted flat strings, its chunks [chunkFrom, chunkTo) of `table`. */
+export interface DecodedSeries {
+  flat: string[];
+  /** Byte range of the encoded labels in the buffer (to compare consecutive parts cheaply). */
+  labelsFrom: number;
+  labelsTo: number;
+  table: ChunkTable;
+  chunkFrom: number;
+  chunkTo: number;
+}
+
+/** What one SeriesResponse frame holds. */
+export interface DecodedFrame {
+  series: DecodedSeries[];
+  warning: string | null;
+}
+
+const td = new TextDecoder('utf-8', { fatal: false });
+
+function decodeStr(b: Uint8Array, from: number, to: number): string {
+  // Short ASCII strings (label names, most values) without TextDecoder's call overhead.
+  if (to - from <= 32) {
+    let ascii = true;
+    for (let i = from; i < to; i++) {
+      if (b[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      let s = '';
+      for (let i = from; i < to; i++) s += String.fromCharCode(b[i]!);
+      return s;
+    }
+  }
+  return td.decode(b.subarray(from, to));
+}
+
+/** Decodes one SeriesResponse. Chunks are views into `buf`. Unknown fields are skipped (proto3). */
+export function decodeSeriesResponse(buf: Uint8Array): DecodedFrame {
+  let p = 0;
+  const end = buf.length;
+  const out: DecodedFrame = { series: [], warning: null };
+  let table: ChunkTable | null = null;
+  const tbl = (): ChunkTable => (table ??= new ChunkTable(buf));
+
+  const u32 = (): number => {
+    let r = 0;
+    let shift = 0;
+    for (;;) {
+      if (p >= end) throw new FrameDecodeError('truncated varint');
+      const b = buf[p++]!;
+      if (shift < 28) r |= (b & 0x7f) << shift;
+      else r += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return r;
+      shift += 7;
+      if (shift > 63) throw new FrameDecodeError('varint too long');
+    }
+  };
+  /** int64 varint as a number (beyond ±2^53: clamped as msFromInt64 does). */
+  const i64 = (): number => {
+    let lo = 0;
+    let mul = 1;
+    const start = p;
+    for (let i = 0; i < 10; i++) {
+      if (p >= end) throw new FrameDecodeError('truncated varint');
+      const b = buf[p++]!;
+      if (i < 7) {
+        lo += (b & 0x7f) * mul;
+        mul *= 128;
+        if (b < 0x80) return lo;
+      } else {
+        // Long varint: exact in BigInt.
+        p = start;
+        let v = 0n;
+        let sh = 0n;
+        for (let k = 0; k < 10; k++) {
+          const c = buf[p++]!;
+          v |= BigInt(c & 0x7f) << sh;
+          sh += 7n;
+          if (c < 0x80) break;
+          if (p >= end) throw new FrameDecodeError('truncated varint');
+        }
+        const s = BigInt.asIntN(64, v);
+        if (s > BigInt(Number.MAX_SAFE_INTEGER)) return Number.MAX_SAFE_INTEGER;
+        if (s < BigInt(Number.MIN_SAFE_INTEGER)) return Number.MIN_SAFE_INTEGER;
+        return Number(s);
+      }
+    }
+    throw new FrameDecodeError('varint too long');
+  };
+  const skip = (wire: number): void => {
+    if (wire === 0) {
+      while (p < end && buf[p++]! >= 0x80);
+    } else if (wire === 1) p += 8;
+    else if (wire === 2) {
+      const n = u32();
+      p += n;
+    } else if (wire === 5) p += 4;
+    else throw new FrameDecodeError(`unsupported wire type ${wire}`);
+    if (p > end) throw new FrameDecodeError('truncated field');
+  };
+
+  const chunk = (slot: number, to: number): void => {
+    const t = tbl();
+    let type = 0;
+    let off = 0;
+    let len = 0;
+    while (p < to) {
+      const tag = u32();
+      const f = tag >>> 3;
+      if (f === 1 && (tag & 7) === 0) type = u32();
+      else if (f === 2 && (tag & 7) === 2) {
+        len = u32();
+        off = p;
+        p += len;
+      } else skip(tag & 7);
+    }
+    if (p !== to) throw new FrameDecodeError('chunk overruns its message');
+    t.addSub(slot, type, off, len);
+  };
+
+  const aggrChunk = (to: number): void => {
+    const t = tbl();
+    let mn = 0;
+    let mx = 0;
+    // Times come first in a canonical encoding; record the chunk once they are known.
+    let added = false;
+    const ensure = (): void => {
+      if (!added) {
+        t.addChunk(mn, mx);
+        added = true;
+      }
+    };
+    while (p < to) {
+      const tag = u32();
+      const f = tag >>> 3;
+      const w = tag & 7;
+      if (f === 1 && w === 0 && !added) mn = i64();
+      else if (f === 2 && w === 0 && !added) mx = i64();
+      else if (f >= 3 && f <= 8 && w === 2) {
+        ensure();
+        const n = u32();
+        chunk(f - 3, p + n);
+      } else if ((f === 1 || f === 2) && w === 0) {
+        // Times after a sub-chunk (non-canonical order): patch the recorded chunk.
+        const v = i64();
+        if (f === 1) t.minT[t.n - 1] = v;
+        else t.maxT[t.n - 1] = v;
+      } else skip(w);
+    }
+    ensure();
+    if (p !== to) throw new FrameDecodeError('aggregate chunk overruns its message');
+  };
+
+  const series = (to: number): void => {
+    const flat: string[] = [];
+    let labelsFrom = -1;
+    let labelsTo = -1;
+    const t = tbl();
+    const chunkFrom = t.n;
+    while (p < to) {
+      const tag = u32();
+      const f = tag >>> 3;
+      const w = tag & 7;
+      if (f === 1 && w === 2) {
+        const tagStart = p - 1;
+        const n = u32();
+        const lend = p + n;
+        if (labelsFrom < 0) labelsFrom = tagStart;
+        let name = '';
+        let value = '';
+        while (p < lend) {
+          const lt = u32();
+          if (lt === 0x0a || lt === 0x12) {
+            const sl = u32();
+            if (p + sl > lend) throw new FrameDecodeError('label overruns its message');
+            const s = decodeStr(buf, p, p + sl);
+            p += sl;
+            if (lt === 0x0a) name = s;
+            else value = s;
+          } else skip(lt & 7);
+        }
+        if (p !== lend) throw new FrameDecodeError('label overruns its message');
+        labelsTo = p;
+        flat.push(name, value);
+      } else if (f === 2 && w === 2) {
+        const n = u32();
+        aggrChunk(p + n);
+      } else skip(w);
+    }
+    if (p !== to) throw new FrameDecodeError('series overruns its message');
+    out.series.push({ flat, labelsFrom: labelsFrom < 0 ? p : labelsFrom, labelsTo: labelsTo < 0 ? p : labelsTo, table: t, chunkFrom, chunkTo: t.n });
+  };
+
+  while (p < end) {
+    const tag = u32();
+    const f = tag >>> 3;
+    const w = tag & 7;
+    if (f === 1 && w === 2) {
+      const n = u32();
+      series(p + n);
+    } else if (f === 2 && w === 2) {
+      const n = u32();
+      if (p + n > end) throw new FrameDecodeError('warning overruns the message');
+      out.warning = td.decode(buf.subarray(p, p + n));
+      p += n;
+    } else if (f === 4 && w === 2) {
+      const n = u32();
+      const bend = p + n;
+      if (bend > end) throw new FrameDecodeError('batch overruns the message');
+      while (p < bend) {
+        const st = u32();
+        if (st === 0x0a) {
+          const sn = u32();
+          series(p + sn);
+        } else skip(st & 7);
+      }
+    } else skip(w);
+  }
+  return out;
+}
+
+/** Labels from decoded flat strings: trusted when sorted and free of empty values, else normalised. */
+export function labelsFromFlat(flat: string[]): Labels {
+  let ok = true;
+  for (let i = 0; i < flat.length; i += 2) {
+    if (flat[i + 1] === '' || (i > 0 && compareStrings(flat[i - 2]!, flat[i]!) >= 0)) {
+      ok = false;
+      break;
+    }
+  }
+  if (ok) return Labels.fromSortedFlat(flat);
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
+  return Labels.fromPairs(pairs);
+}
+
+/** True when the encoded label bytes of two decoded series parts are equal. */
+export function sameEncodedLabels(a: DecodedSeries, b: DecodedSeries): boolean {
+  const la = a.labelsTo - a.labelsFrom;
+  if (la !== b.labelsTo - b.labelsFrom) return false;
+  const x = a.table.buf;
+  const y = b.table.buf;
+  let same = true;
+  for (let i = 0; i < la; i++) {
+    if (x[a.labelsFrom + i] !== y[b.labelsFrom + i]) {
+      same = false;
+      break;
+    }
+  }
+  if (same) return true;
+  // Different bytes may still be equal labels (non-canonical encodings): compare the strings.
+  if (a.flat.length !== b.flat.length) return false;
+  for (let i = 0; i < a.flat.length; i++) if (a.flat[i] !== b.flat[i]) return false;
+  return true;
+}
+
