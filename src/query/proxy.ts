@@ -110,13 +110,80 @@ export class ProxyQueryable implements Queryable {
   }
 }
 
-interface Fetched {
-  series: Series[];
-  warnings: string[];
+/** One endpoint's Series stream as the merge reads it: the current head, advanced on demand. */
+class EndpointCursor {
+  head: Series | undefined = undefined;
+  private it: AsyncIterator<Series> | null = null;
+  private set: SeriesSet | null = null;
+  private finished = false;
+  private timer: NodeJS.Timeout | null = null;
+  private timeout: Promise<never> | null = null;
+
+  constructor(
+    private readonly e: ProxyEndpoint,
+    private readonly q: ProxyQuerier,
+    private readonly hints: SelectHints,
+    private readonly matchers: readonly Matcher[],
+    private readonly warnings: string[],
+  ) {}
+
+  /** Moves to the next series (head undefined at the end or after a failure turned into a warning). */
+  async advance(): Promise<void> {
+    if (this.finished) {
+      this.head = undefined;
+      return;
+    }
+    try {
+      if (this.it === null) {
+        this.set = this.q.querierOf(this.e).select(this.hints, this.matchers);
+        this.it = this.set[Symbol.asyncIterator]();
+        const ms = this.q.timeoutMs;
+        if (ms && ms > 0) {
+          const it = this.it;
+          this.timeout = new Promise<never>((_, reject) => {
+            this.timer = setTimeout(() => {
+              void it.return?.()?.catch(() => {});
+              reject(new EndpointTimeout(ms));
+            }, ms);
+          });
+          this.timeout.catch(() => {});
+        }
+      }
+      const p = this.it.next();
+      const r = this.timeout ? await Promise.race([p, this.timeout]) : await p;
+      if (!r.done) {
+        this.head = r.value;
+        return;
+      }
+      this.end();
+      // Thanos proxy: without partial response, a warning from a store aborts the request.
+      const ws = this.set!.warnings();
+      if (!this.q.partial && ws.length > 0) throw new Error(ws[0]);
+      for (const w of ws) this.warnings.push(w);
+    } catch (err) {
+      this.end();
+      this.q.fail(this.e, err, this.warnings);
+    }
+  }
+
+  private end(): void {
+    this.head = undefined;
+    this.finished = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Stops reading (cancels the stream when it did not end). */
+  close(): void {
+    const unfinished = !this.finished && this.it !== null;
+    this.end();
+    if (unfinished) void this.it!.return?.()?.catch(() => {});
+  }
 }
 
 class ProxyQuerier implements Querier {
-  private readonly partial: boolean;
+  /** @internal */ readonly partial: boolean;
+  /** @internal */ readonly timeoutMs: number | undefined;
   private readonly replicaLabels: readonly string[];
   private readonly dedup: boolean;
   private readonly queriers = new Map<ProxyEndpoint, Querier>();
@@ -128,11 +195,13 @@ class ProxyQuerier implements Querier {
     private readonly maxt: number,
   ) {
     this.partial = opts.partialResponse ?? true;
+    this.timeoutMs = opts.timeoutMs;
     this.replicaLabels = opts.replicaLabels ?? [];
     this.dedup = (opts.dedup ?? true) && this.replicaLabels.length > 0;
   }
 
-  private querierOf(e: ProxyEndpoint): Querier {
+  /** @internal */
+  querierOf(e: ProxyEndpoint): Querier {
     let q = this.queriers.get(e);
     if (!q) {
       q = e.queryable.querier(this.mint, this.maxt);
@@ -148,7 +217,8 @@ class ProxyQuerier implements Querier {
   }
 
   /** A failure of one endpoint: a warning with partial response, else an error naming it. */
-  private fail(e: ProxyEndpoint, err: unknown, warnings: string[]): void {
+  /** @internal */
+  fail(e: ProxyEndpoint, err: unknown, warnings: string[]): void {
     const msg = endpointError(e.name, err);
     if (!this.partial) throw new PromQLError('execution', msg);
     warnings.push(msg);
@@ -165,43 +235,38 @@ class ProxyQuerier implements Querier {
       warnings: () => warnings,
       async *[Symbol.asyncIterator]() {
         const targets = self.targets(start, end, matchers);
-        // Fetch every endpoint in parallel (Thanos' eager retrieval); each gets its own deadline.
-        const results = await Promise.all(
-          targets.map(async (e): Promise<Fetched | null> => {
-            let it: AsyncIterator<Series> | null = null;
-            try {
-              const set = self.querierOf(e).select(hints, matchers);
-              it = set[Symbol.asyncIterator]();
-              const iter = it;
-              const series: Series[] = [];
-              const drain = async (): Promise<void> => {
-                for (;;) {
-                  const r = await iter.next();
-                  if (r.done) break;
-                  series.push(r.value);
-                }
-              };
-              await withTimeout(drain(), self.opts.timeoutMs, () => void iter.return?.().catch(() => {}));
-              // Thanos proxy: without partial response, a warning from a store aborts the request.
-              const ws = set.warnings();
-              if (!self.partial && ws.length > 0) throw new Error(ws[0]);
-              return { series, warnings: ws };
-            } catch (err) {
-              self.fail(e, err, warnings);
-              return null;
+        // Every endpoint's stream is opened at once and read lazily: series are merged (k-way, by
+        // labels) and handed on while the endpoints are still sending, so the engine works in
+        // parallel with them (each stream buffers up to its gRPC flow-control window). Each
+        // endpoint has its own deadline for its whole stream.
+        const cursors = targets.map((e) => new EndpointCursor(e, self, hints, matchers, warnings));
+        try {
+          await Promise.all(cursors.map((c) => c.advance()));
+          let n = 0;
+          for (;;) {
+            let min: Series | undefined;
+            let live = 0;
+            for (const c of cursors) {
+              const h = c.head;
+              if (h === undefined) continue;
+              live++;
+              if (min === undefined || Labels.compare(h.labels, min.labels) < 0) min = h;
             }
-          }),
-        );
-        const lists: Series[][] = [];
-        for (const r of results) {
-          if (!r) continue;
-          lists.push(r.series);
-          for (const w of r.warnings) warnings.push(w);
-        }
-        let n = 0;
-        for (const s of mergeSortedSeries(lists)) {
-          yield s;
-          if (limit && !self.dedup && ++n >= limit) return;
+            if (min === undefined) break;
+            let out: Series = min;
+            if (live === 1) {
+              for (const c of cursors) if (c.head !== undefined) await c.advance();
+            } else {
+              const same: EndpointCursor[] = [];
+              for (const c of cursors) if (c.head !== undefined && (c.head === min || c.head.labels.equals(min.labels))) same.push(c);
+              if (same.length > 1) out = new ChainedSeries(same.map((c) => c.head!));
+              await Promise.all(same.map((c) => c.advance()));
+            }
+            yield out;
+            if (limit && !self.dedup && ++n >= limit) return;
+          }
+        } finally {
+          for (const c of cursors) c.close();
         }
       },
     };

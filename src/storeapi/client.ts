@@ -38,14 +38,15 @@ import {
 import { InfoClient as PbInfoClient, type InfoResponse } from './gen/info/infopb/rpc.ts';
 import {
   Aggr,
+  SeriesRequest as PbSeriesRequest,
   StoreClient as PbStoreClient,
   type LabelNamesResponse,
   type LabelValuesResponse,
   type SeriesRequest,
-  type SeriesResponse,
 } from './gen/store/storepb/rpc.ts';
-import { PartialResponseStrategy, type AggrChunk, type Chunk, type Series as PbSeries } from './gen/store/storepb/types.ts';
-import type { Label } from './gen/store/labelpb/types.ts';
+import { PartialResponseStrategy } from './gen/store/storepb/types.ts';
+import { decodeSeriesResponse, labelsFromFlat, sameEncodedLabels, type DecodedSeries, type DecodedSub } from './frames.ts';
+import { decodeXORInto, xorDecodeError, xorSampleCount } from './xor-decode.ts';
 
 /** What an endpoint advertises through thanos.info.Info/Info. */
 export interface StoreInfo {
@@ -246,12 +247,6 @@ class StoreClientQuerier implements Querier {
   close(): void {}
 }
 
-function sameLabels(a: readonly Label[], b: readonly Label[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i]!.name !== b[i]!.name || a[i]!.value !== b[i]!.value) return false;
-  return true;
-}
-
 /** A Series stream as a SeriesSet; each iteration opens one stream. */
 class RemoteSeriesSet implements SeriesSet {
   private readonly warns: string[] = [];
@@ -269,39 +264,43 @@ class RemoteSeriesSet implements SeriesSet {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Series> {
-    const stream = this.store.series(this.req, new grpc.Metadata(), this.owner.callOptions());
+    // Responses arrive as bytes and are decoded by decodeSeriesResponse (chunks stay views into the
+    // received buffers); the request is encoded by the generated code.
+    const stream = this.store.makeServerStreamRequest<SeriesRequest, Buffer>(
+      SERIES_PATH,
+      (r: SeriesRequest) => Buffer.from(PbSeriesRequest.encode(r).finish()),
+      (b: Buffer) => b,
+      this.req,
+      new grpc.Metadata(),
+      this.owner.callOptions(),
+    );
     let finished = false;
-    let curLabels: Label[] | null = null;
-    let curChunks: AggrChunk[] = [];
-    const make = (): Series => new RemoteSeries(labelsFromProto(curLabels!), curChunks, this.mint, this.maxt, this.aggrs);
+    let cur: DecodedSeries[] | null = null;
+    const make = (parts: DecodedSeries[]): Series => new RemoteSeries(labelsFromFlat(parts[0]!.flat), parts, this.mint, this.maxt, this.aggrs);
     try {
-      for await (const msg of stream as AsyncIterable<SeriesResponse>) {
-        let list: PbSeries[] | null = null;
-        if (msg.series) list = [msg.series];
-        else if (msg.batch) list = msg.batch.series;
-        else if (msg.warning !== undefined) this.warns.push(msg.warning);
-        if (list === null) continue;
-        for (const s of list) {
-          if (curLabels !== null && sameLabels(curLabels, s.labels)) {
-            for (const c of s.chunks) curChunks.push(c);
+      for await (const msg of stream as AsyncIterable<Buffer>) {
+        let frame;
+        try {
+          frame = decodeSeriesResponse(msg);
+        } catch (e) {
+          throw new StoreApiError(grpc.status.INTERNAL, `${this.owner.address}: bad SeriesResponse: ${(e as Error).message}`);
+        }
+        if (frame.warning !== null) this.warns.push(frame.warning);
+        for (const s of frame.series) {
+          if (cur !== null && sameEncodedLabels(cur[cur.length - 1]!, s)) {
+            cur.push(s);
             continue;
           }
-          if (curLabels !== null) {
-            const out = make();
-            curLabels = s.labels;
-            curChunks = s.chunks.slice();
-            yield out;
-          } else {
-            curLabels = s.labels;
-            curChunks = s.chunks.slice();
-          }
+          const prev = cur;
+          cur = [s];
+          if (prev !== null) yield make(prev);
         }
       }
       finished = true;
-      if (curLabels !== null) yield make();
+      if (cur !== null) yield make(cur);
     } catch (e) {
       const err = e as grpc.ServiceError;
-      if (typeof err.code === 'number') throw fromServiceError(err, this.owner.address);
+      if (typeof err.code === 'number' && !(e instanceof StoreApiError)) throw fromServiceError(err, this.owner.address);
       throw e;
     } finally {
       if (!finished) {
@@ -312,26 +311,55 @@ class RemoteSeriesSet implements SeriesSet {
   }
 }
 
+const SERIES_PATH = '/thanos.Store/Series';
+
+/** A chunk of a received series as the generic (non-fast) paths see it: sub-chunks by AggrChunk slot. */
+interface WireChunk {
+  minTime: number;
+  maxTime: number;
+  /** Slot 0 raw, 1 count, 2 sum, 3 min, 4 max, 5 counter. */
+  subs: (DecodedSub | null)[];
+}
+
+const SLOT_OF_AGGR: Record<number, number> = { [Aggr.COUNT]: 1, [Aggr.SUM]: 2, [Aggr.MIN]: 3, [Aggr.MAX]: 4, [Aggr.COUNTER]: 5 };
+
 /** Picks the chunk a series iterator reads from an AggrChunk (raw, else the requested aggregate). */
-function pickChunks(c: AggrChunk, aggrs: readonly Aggr[]): { main: Chunk; div?: Chunk } | null {
-  if (c.raw) return { main: c.raw };
+function pickChunks(c: WireChunk, aggrs: readonly Aggr[]): { main: DecodedSub; div?: DecodedSub } | null {
+  if (c.subs[0]) return { main: c.subs[0] };
   if (aggrs.length === 1) {
-    const pick = { [Aggr.MIN]: c.min, [Aggr.MAX]: c.max, [Aggr.COUNT]: c.count, [Aggr.SUM]: c.sum, [Aggr.COUNTER]: c.counter }[aggrs[0] as number];
+    const pick = c.subs[SLOT_OF_AGGR[aggrs[0] as number] ?? -1];
     if (pick) return { main: pick };
   }
   // Average of a downsampled window: sum / count at the same timestamps.
-  if (c.sum && c.count) return { main: c.sum, div: c.count };
+  if (c.subs[2] && c.subs[1]) return { main: c.subs[2], div: c.subs[1] };
   return null;
 }
 
 class RemoteSeries implements Series {
   constructor(
     readonly labels: Labels,
-    private readonly aggrChunks: readonly AggrChunk[],
+    private readonly parts: readonly DecodedSeries[],
     private readonly mint: number,
     private readonly maxt: number,
     private readonly aggrs: readonly Aggr[],
   ) {}
+
+  /** The chunks as objects (generic paths only). */
+  private wireChunks(): WireChunk[] {
+    const out: WireChunk[] = [];
+    for (const p of this.parts) {
+      const t = p.table;
+      for (let i = p.chunkFrom; i < p.chunkTo; i++) {
+        const subs: (DecodedSub | null)[] = [null, null, null, null, null, null];
+        for (let k = t.subStart(i); k < t.subEnd[i]!; k++) {
+          const off = t.subOff[k]!;
+          subs[t.subSlot[k]!] = { slot: t.subSlot[k]!, type: t.subType[k]!, data: t.buf.subarray(off, off + t.subLen[k]!) };
+        }
+        out.push({ minTime: t.minT[i]!, maxTime: t.maxT[i]!, subs });
+      }
+    }
+    return out;
+  }
 
   /**
    * Chunks as sent (encoding in chunkenc numbering); downsampled ones become aggregate chunks
@@ -339,15 +367,15 @@ class RemoteSeries implements Series {
    */
   chunks(): ChunkMeta[] {
     const out: ChunkMeta[] = [];
-    for (const c of this.aggrChunks) {
-      const minTime = msFromInt64(c.minTime);
-      const maxTime = msFromInt64(c.maxTime);
-      if (c.raw) {
-        out.push({ minTime, maxTime, encoding: chunkEncodingFromProto(c.raw.type), data: c.raw.data });
+    for (const c of this.wireChunks()) {
+      const { minTime, maxTime } = c;
+      const raw = c.subs[0];
+      if (raw) {
+        out.push({ minTime, maxTime, encoding: chunkEncodingFromProto(raw.type), data: raw.data });
         continue;
       }
-      const sub = (x: Chunk | undefined): SubChunk | null => (x ? { encoding: chunkEncodingFromProto(x.type), data: x.data } : null);
-      const subs = [sub(c.count), sub(c.sum), sub(c.min), sub(c.max), sub(c.counter)];
+      const sub = (x: DecodedSub | null | undefined): SubChunk | null => (x ? { encoding: chunkEncodingFromProto(x.type), data: x.data } : null);
+      const subs = [sub(c.subs[1]), sub(c.subs[2]), sub(c.subs[3]), sub(c.subs[4]), sub(c.subs[5])];
       if (subs.every((x) => x === null)) continue;
       out.push({ minTime, maxTime, encoding: CHUNK_ENC_AGGR, data: encodeAggrChunk(subs) });
     }
@@ -355,11 +383,13 @@ class RemoteSeries implements Series {
   }
 
   iterator(): SampleIterator {
-    if (this.aggrs.length === 1 && this.aggrs[0] === Aggr.COUNTER && this.aggrChunks.some((c) => !c.raw)) return this.counterIterator();
+    const fast = RawXORIterator.of(this.parts, this.mint, this.maxt);
+    if (fast) return fast;
+    const wire = this.wireChunks();
+    if (this.aggrs.length === 1 && this.aggrs[0] === Aggr.COUNTER && wire.some((c) => !c.subs[0])) return this.counterIterator(wire);
     const parts: ChunkPart[] = [];
-    for (const c of this.aggrChunks) {
-      const minTime = msFromInt64(c.minTime);
-      const maxTime = msFromInt64(c.maxTime);
+    for (const c of wire) {
+      const { minTime, maxTime } = c;
       if (maxTime < this.mint || minTime > this.maxt) continue;
       const p = pickChunks(c, this.aggrs);
       if (p === null) return new ErrorIterator(new Error(`series ${this.labels.toString()}: chunk without raw or requested aggregate data`));
@@ -395,11 +425,11 @@ class RemoteSeries implements Series {
    * time order, through one ApplyCounterResetsIterator. Chunks outside [mint, maxt] are kept: the
    * counter totals depend on everything before.
    */
-  private counterIterator(): SampleIterator {
-    const cs = [...this.aggrChunks].sort((a, b) => (a.minTime < b.minTime ? -1 : a.minTime > b.minTime ? 1 : 0));
+  private counterIterator(wire: WireChunk[]): SampleIterator {
+    const cs = [...wire].sort((a, b) => a.minTime - b.minTime);
     const its: SampleIterator[] = [];
     for (const c of cs) {
-      const ch = c.raw ?? c.counter;
+      const ch = c.subs[0] ?? c.subs[5];
       if (!ch) return new ErrorIterator(new Error(`series ${this.labels.toString()}: chunk without raw or counter data`));
       const enc = chunkEncodingFromProto(ch.type);
       if (enc !== ChunkEncoding.XOR) return new ErrorIterator(new Error(`series ${this.labels.toString()}: unsupported chunk encoding ${enc}`));
@@ -408,6 +438,156 @@ class RemoteSeries implements Series {
     return new TrimIterator(new ApplyCounterResetsIterator(its), this.mint, this.maxt);
   }
 }
+
+/**
+ * The common case: raw XOR chunks only, in time order without overlaps. Chunks are decoded with
+ * decodeXORInto where they lie in the received frames; readRange/sampleCountUpperBound let the
+ * PromQL engine load the series straight into its arrays; next/seek decode one chunk at a time into
+ * a small buffer. Samples are restricted to [mint, maxt].
+ */
+export class RawXORIterator implements SampleIterator {
+  t = 0;
+  v = 0;
+  private ci = 0;
+  private bufT = EMPTY_F64;
+  private bufV = EMPTY_F64;
+  private bi = 0;
+  private bn = 0;
+  private done = false;
+  private error: Error | null = null;
+
+  private constructor(
+    private readonly bufs: Uint8Array[],
+    private readonly off: Int32Array,
+    private readonly len: Int32Array,
+    private readonly minT: Float64Array,
+    private readonly maxT: Float64Array,
+    private readonly mint: number,
+    private readonly maxt: number,
+  ) {}
+
+  /** The iterator for these parts when all chunks qualify (raw XOR, ordered, disjoint), else null. */
+  static of(parts: readonly DecodedSeries[], mint: number, maxt: number): RawXORIterator | null {
+    let n = 0;
+    for (const p of parts) n += p.chunkTo - p.chunkFrom;
+    const bufs: Uint8Array[] = new Array(n);
+    const off = new Int32Array(n);
+    const len = new Int32Array(n);
+    const minT = new Float64Array(n);
+    const maxT = new Float64Array(n);
+    let k = 0;
+    let prevMax = -Infinity;
+    for (const p of parts) {
+      const t = p.table;
+      for (let i = p.chunkFrom; i < p.chunkTo; i++) {
+        const s = t.subStart(i);
+        if (t.subEnd[i]! - s !== 1 || t.subSlot[s] !== 0 || t.subType[s] !== 0) return null;
+        const mn = t.minT[i]!;
+        if (mn <= prevMax) return null;
+        prevMax = t.maxT[i]!;
+        bufs[k] = t.buf;
+        off[k] = t.subOff[s]!;
+        len[k] = t.subLen[s]!;
+        minT[k] = mn;
+        maxT[k] = prevMax;
+        k++;
+      }
+    }
+    return new RawXORIterator(bufs, off, len, minT, maxT, mint, maxt);
+  }
+
+  sampleCountUpperBound(): number {
+    let n = 0;
+    for (let i = 0; i < this.bufs.length; i++) {
+      if (this.maxT[i]! < this.mint || this.minT[i]! > this.maxt) continue;
+      n += xorSampleCount(this.bufs[i]!, this.off[i]!, this.len[i]!);
+    }
+    return n;
+  }
+
+  readRange(from: number, to: number, ts: Float64Array, vs: Float64Array, off: number): number {
+    if (from < this.mint) from = this.mint;
+    if (to > this.maxt) to = this.maxt;
+    this.done = true;
+    let o = off;
+    for (let i = 0; i < this.bufs.length; i++) {
+      if (this.maxT[i]! < from) continue;
+      if (this.minT[i]! > to) break;
+      const r = decodeXORInto(this.bufs[i]!, this.off[i]!, this.len[i]!, from, to, ts, vs, o);
+      if (r < 0) {
+        this.error = new Error(xorDecodeError);
+        break;
+      }
+      o = r;
+    }
+    return o - off;
+  }
+
+  /** Decodes chunk ci (restricted to [max(from, mint), maxt]) into the buffer; false at the end. */
+  private load(from: number): boolean {
+    for (;;) {
+      if (this.ci >= this.bufs.length) return false;
+      const i = this.ci++;
+      if (this.maxT[i]! < from) continue;
+      if (this.minT[i]! > this.maxt) return false;
+      const cap = xorSampleCount(this.bufs[i]!, this.off[i]!, this.len[i]!);
+      if (this.bufT.length < cap) {
+        this.bufT = new Float64Array(Math.max(cap, 128));
+        this.bufV = new Float64Array(Math.max(cap, 128));
+      }
+      const r = decodeXORInto(this.bufs[i]!, this.off[i]!, this.len[i]!, from, this.maxt, this.bufT, this.bufV, 0);
+      if (r < 0) {
+        this.error = new Error(xorDecodeError);
+        return false;
+      }
+      this.bi = 0;
+      this.bn = r;
+      if (r > 0) return true;
+    }
+  }
+
+  next(): ValueType {
+    if (this.done || this.error) return ValueType.None;
+    if (this.bi >= this.bn && !this.load(this.mint)) {
+      this.done = true;
+      return ValueType.None;
+    }
+    this.t = this.bufT[this.bi]!;
+    this.v = this.bufV[this.bi]!;
+    this.bi++;
+    return ValueType.Float;
+  }
+
+  seek(t: number): ValueType {
+    if (this.done || this.error) return ValueType.None;
+    if (this.bi > 0 && this.t >= t) return ValueType.Float;
+    // Within the loaded chunk?
+    while (this.bi < this.bn) {
+      const x = this.bufT[this.bi]!;
+      if (x >= t) {
+        this.t = x;
+        this.v = this.bufV[this.bi]!;
+        this.bi++;
+        return ValueType.Float;
+      }
+      this.bi++;
+    }
+    if (!this.load(Math.max(t, this.mint))) {
+      this.done = true;
+      return ValueType.None;
+    }
+    this.t = this.bufT[0]!;
+    this.v = this.bufV[0]!;
+    this.bi = 1;
+    return ValueType.Float;
+  }
+
+  err(): Error | null {
+    return this.error;
+  }
+}
+
+const EMPTY_F64 = new Float64Array(0);
 
 interface ChunkPart {
   minTime: number;
