@@ -11,7 +11,7 @@
 // Decoding (querier side): one pass over the message; label strings are decoded, chunks stay views
 // into the received buffer, described by numbers in growable typed arrays (no object per chunk).
 import { Labels, compareStrings } from '../labels/labels.ts';
-import { chunkHash } from './convert.ts';
+import { chunkHash, msToInt64 } from './convert.ts';
 
 // ----------------------------------------------------------------------------- varints
 
@@ -22,6 +22,7 @@ function varintLen32(v: number): number {
 /** Bytes of an int64 varint for a safe-integer number (negatives take 10, as two's complement). */
 function varintLenNum(v: number): number {
   if (v < 0) return 10;
+  if (v >= Number.MAX_SAFE_INTEGER) return 9; // MaxInt64, as msToInt64 maps it
   let n = 1;
   while (v >= 128) {
     v = Math.floor(v / 128);
@@ -206,8 +207,9 @@ export class SeriesFrameEncoder {
       buf[p++] = v;
     };
     const num = (v: number): void => {
-      if (v < 0) {
-        big(BigInt.asUintN(64, BigInt(v)));
+      // Times at/beyond ±(2^53−1) are sent as MaxInt64/MinInt64 (msToInt64).
+      if (v < 0 || v >= Number.MAX_SAFE_INTEGER) {
+        big(BigInt.asUintN(64, msToInt64(v)));
         return;
       }
       while (v >= 0x80) {
