@@ -20,6 +20,7 @@
 import { ChunkEncoding, ValueType } from '../../storage/interfaces.ts';
 import type { ChunkMeta, SampleIterator } from '../../storage/interfaces.ts';
 import { XORChunk, XORIterator } from '../../tsdb/chunkenc/xor.ts';
+import type { XORAppenderImpl } from '../../tsdb/chunkenc/xor.ts';
 
 /** Aggregate indexes inside an AggrChunk (Thanos downsample.AggrType). */
 export const AggrType = {
@@ -135,10 +136,17 @@ export class AggrChunk {
   }
 }
 
-/** Builds one AggrChunk from per-aggregate XOR appends. */
+/**
+ * Builds one AggrChunk from per-aggregate XOR appends. A builder can be reused with reset(): its
+ * five XOR sub-chunks keep their buffers, and encode() copies them once into the exact-size
+ * output, so downsampling a block allocates one buffer per output chunk instead of five growing
+ * sub-chunk buffers, their copies and the concatenation.
+ */
 export class AggrChunkBuilder {
   readonly chunks: (XORChunk | null)[] = [null, null, null, null, null];
-  private readonly apps: (ReturnType<XORChunk['appender']> | null)[] = [null, null, null, null, null];
+  private readonly apps: (XORAppenderImpl | null)[] = [null, null, null, null, null];
+  /** Sub-chunks kept for reuse across reset() (chunks[t] is pool[t] while aggregate t is in use). */
+  private readonly pool: (XORChunk | null)[] = [null, null, null, null, null];
   mint = Number.POSITIVE_INFINITY;
   maxt = Number.NEGATIVE_INFINITY;
 
@@ -147,10 +155,27 @@ export class AggrChunkBuilder {
     for (const t of types) this.ensure(t);
   }
 
+  /** Starts over with empty sub-chunks for `types` (all five by default), reusing the buffers. */
+  reset(types: readonly AggrType[] = AGGR_TYPES): void {
+    for (let i = 0; i < 5; i++) {
+      this.chunks[i] = null;
+      this.apps[i] = null;
+    }
+    this.mint = Number.POSITIVE_INFINITY;
+    this.maxt = Number.NEGATIVE_INFINITY;
+    for (const t of types) this.ensure(t);
+  }
+
   ensure(t: AggrType): void {
     if (this.chunks[t]) return;
-    // Sized for a typical aggregate sub-chunk (≈100 windows) so it rarely grows.
-    const c = new XORChunk(undefined, undefined, 512);
+    let c = this.pool[t]!;
+    if (c) {
+      c.reset();
+    } else {
+      // Sized for a typical aggregate sub-chunk (≈100 windows) so it rarely grows.
+      c = new XORChunk(undefined, undefined, 512);
+      this.pool[t] = c;
+    }
     this.chunks[t] = c;
     this.apps[t] = c.appender();
   }
@@ -163,16 +188,56 @@ export class AggrChunkBuilder {
     return this.chunks[t] !== null;
   }
 
-  /** Encoded chunk with the time range seen by `span` calls. */
+  /**
+   * Encoded chunk with the time range seen by `span` calls (the same bytes as encodeAggrChunk of
+   * the sub-chunks, written straight into one buffer).
+   */
   encode(): ChunkMeta {
-    const subs = this.chunks.map((c) => (c ? { encoding: ChunkEncoding.XOR, data: c.bytes().slice() } : null));
-    return { minTime: this.mint, maxTime: this.maxt, encoding: CHUNK_ENC_AGGR, data: encodeAggrChunk(subs) };
+    let total = 0;
+    for (let i = 0; i < 5; i++) {
+      const c = this.chunks[i];
+      if (!c) {
+        total += 1;
+        continue;
+      }
+      const n = c.bytes().length;
+      total += uvarintLen(n) + 1 + n;
+    }
+    const out = new Uint8Array(total);
+    let p = 0;
+    for (let i = 0; i < 5; i++) {
+      const c = this.chunks[i];
+      if (!c) {
+        out[p++] = 0;
+        continue;
+      }
+      const b = c.bytes();
+      let n = b.length;
+      while (n >= 0x80) {
+        out[p++] = (n & 0x7f) | 0x80;
+        n >>>= 7;
+      }
+      out[p++] = n;
+      out[p++] = ChunkEncoding.XOR;
+      out.set(b, p);
+      p += b.length;
+    }
+    return { minTime: this.mint, maxTime: this.maxt, encoding: CHUNK_ENC_AGGR, data: out };
   }
 
   span(t: number): void {
     if (t < this.mint) this.mint = t;
     if (t > this.maxt) this.maxt = t;
   }
+}
+
+function uvarintLen(n: number): number {
+  let k = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    k++;
+  }
+  return k;
 }
 
 /** An iterator over nothing. */

@@ -71,6 +71,39 @@ class Aggregator {
 }
 
 /**
+ * Growable (t, v) sample columns reused across series: decoding raw chunks and expanding
+ * aggregates writes into these instead of allocating arrays per series.
+ */
+class Samples {
+  t = new Float64Array(1024);
+  v = new Float64Array(1024);
+  n = 0;
+  push(t: number, v: number): void {
+    if (this.n === this.t.length) this.grow();
+    this.t[this.n] = t;
+    this.v[this.n] = v;
+    this.n++;
+  }
+  private grow(): void {
+    const t = new Float64Array(this.t.length * 2);
+    const v = new Float64Array(this.t.length * 2);
+    t.set(this.t);
+    v.set(this.v);
+    this.t = t;
+    this.v = v;
+  }
+}
+
+// Module scratch (downsampling is synchronous, so one set serves every call): the raw samples of
+// the current series, the NaN-free batch of downsampleRaw, the expanded aggregate of
+// downsampleAggrBatch, and the two reused aggregate chunk builders.
+const rawScratch = new Samples();
+const batchScratch = new Samples();
+const aggrScratch = new Samples();
+const rawBuilder = new AggrChunkBuilder();
+const aggrBuilder = new AggrChunkBuilder([]);
+
+/**
  * downsampleBatch: aggregates ts/vs[from, to) per window and calls add(windowEnd, aggr) when a
  * window is complete; window ends are clamped to the batch's last timestamp. Returns the last
  * window end (Thanos returns nextT).
@@ -101,52 +134,53 @@ export function downsampleRaw(ts: ArrayLike<number>, vs: ArrayLike<number>, n: n
   const numChunks = targetChunkCount(mint, maxt, 60 * 1000, resolution, n);
   const out: ChunkMeta[] = [];
   const batchSize = Math.trunc(n / numChunks) + 1;
-  const bt: number[] = [];
-  const bv: number[] = [];
+  const batch = batchScratch;
+  const ab = rawBuilder;
+  const add = (t: number, a: Aggregator): void => {
+    ab.span(t);
+    ab.append(AggrType.Sum, t, a.sum);
+    ab.append(AggrType.Min, t, a.min);
+    ab.append(AggrType.Max, t, a.max);
+    ab.append(AggrType.Count, t, a.count);
+    ab.append(AggrType.Counter, t, a.counter);
+  };
   let p = 0;
   while (p < n) {
     let j = Math.min(p + batchSize, n);
     const curW = currentWindow(ts[j - 1]!, resolution);
     // Take the rest of the window the batch ends in, to keep windows whole.
     while (j < n && ts[j]! <= curW) j++;
-    bt.length = 0;
-    bv.length = 0;
+    batch.n = 0;
     for (let i = p; i < j; i++) {
       const v = vs[i]!;
       if (v !== v) continue; // NaN (incl. stale markers) never aggregated
-      bt.push(ts[i]!);
-      bv.push(v);
+      batch.push(ts[i]!, v);
     }
     p = j;
-    if (bt.length === 0) continue;
-    const ab = new AggrChunkBuilder();
+    const bn = batch.n;
+    if (bn === 0) continue;
+    const bt = batch.t;
+    const bv = batch.v;
+    ab.reset();
     // First raw value opens the counter entry; see ApplyCounterResetsIterator.
     ab.append(AggrType.Counter, bt[0]!, bv[0]!);
-    const lastT = downsampleBatch(bt, bv, 0, bt.length, resolution, (t, a) => {
-      ab.span(t);
-      ab.append(AggrType.Sum, t, a.sum);
-      ab.append(AggrType.Min, t, a.min);
-      ab.append(AggrType.Max, t, a.max);
-      ab.append(AggrType.Count, t, a.count);
-      ab.append(AggrType.Counter, t, a.counter);
-    });
+    const lastT = downsampleBatch(bt, bv, 0, bn, resolution, add);
     // Last raw value, repeated at the last timestamp.
-    ab.append(AggrType.Counter, lastT, bv[bv.length - 1]!);
+    ab.append(AggrType.Counter, lastT, bv[bn - 1]!);
     out.push(ab.encode());
   }
   return out;
 }
 
-/** Expands an iterator into arrays, skipping stale markers and samples going back in time (expandXorChunkIterator). */
-function expand(it: SampleIterator, ts: number[], vs: number[]): void {
+/** Expands an iterator into `out`, skipping stale markers and samples going back in time (expandXorChunkIterator). */
+function expand(it: SampleIterator, out: Samples): void {
   let lastT = 0;
   while (it.next() !== ValueType.None) {
     const t = it.t;
     const v = it.v;
     if (v !== v && isStaleNaN(v)) continue;
     if (t >= lastT) {
-      ts.push(t);
-      vs.push(v);
+      out.push(t, v);
       lastT = t;
     }
   }
@@ -154,30 +188,35 @@ function expand(it: SampleIterator, ts: number[], vs: number[]): void {
   if (e) throw e;
 }
 
-function subXOR(c: AggrChunk, at: AggrType): XORIterator | null {
+const EMPTY = new Uint8Array(2);
+/** Reused iterator over one sub-chunk at a time. */
+const subIt = new XORIterator(EMPTY);
+
+/** Points `it` at aggregate `at` of `c`; false when the aggregate is missing. */
+function subXOR(c: AggrChunk, at: AggrType, it: XORIterator): boolean {
   const s = c.get(at);
-  if (!s) return null;
+  if (!s) return false;
   if (s.encoding !== ChunkEncoding.XOR) throw new UnsupportedChunkError(`aggregate ${at}: histogram aggregates are not supported`);
-  return new XORIterator(s.data);
+  it.reset(s.data);
+  return true;
 }
 
 /** Thanos downsampleFloatAggrBatch: one output chunk from a run of input aggregate chunks. */
 function downsampleAggrBatch(chks: readonly AggrChunk[], resolution: number): ChunkMeta {
-  const ab = new AggrChunkBuilder([]);
+  const ab = aggrBuilder;
+  ab.reset([]);
   let mint = Number.POSITIVE_INFINITY;
   let maxt = Number.NEGATIVE_INFINITY;
-  const ts: number[] = [];
-  const vs: number[] = [];
+  const s = aggrScratch;
+  const it = subIt;
   const generic = (at: AggrType, f: (a: Aggregator) => number): void => {
-    ts.length = 0;
-    vs.length = 0;
+    s.n = 0;
     for (const c of chks) {
-      const it = subXOR(c, at);
-      if (it) expand(it, ts, vs);
+      if (subXOR(c, at, it)) expand(it, s);
     }
-    if (ts.length === 0) return;
+    if (s.n === 0) return;
     ab.ensure(at);
-    downsampleBatch(ts, vs, 0, ts.length, resolution, (t, a) => {
+    downsampleBatch(s.t, s.v, 0, s.n, resolution, (t, a) => {
       if (t < mint) mint = t;
       if (t > maxt) maxt = t;
       ab.append(at, t, f(a));
@@ -191,17 +230,16 @@ function downsampleAggrBatch(chks: readonly AggrChunk[], resolution: number): Ch
 
   const its: SampleIterator[] = [];
   for (const c of chks) {
-    const it = subXOR(c, AggrType.Counter);
-    if (it) its.push(it);
+    const ci = new XORIterator(EMPTY);
+    if (subXOR(c, AggrType.Counter, ci)) its.push(ci);
   }
   const cit = new ApplyCounterResetsIterator(its);
-  ts.length = 0;
-  vs.length = 0;
-  expand(cit, ts, vs);
-  if (ts.length > 0) {
+  s.n = 0;
+  expand(cit, s);
+  if (s.n > 0) {
     ab.ensure(AggrType.Counter);
-    ab.append(AggrType.Counter, ts[0]!, vs[0]!);
-    const lastT = downsampleBatch(ts, vs, 0, ts.length, resolution, (t, a) => {
+    ab.append(AggrType.Counter, s.t[0]!, s.v[0]!);
+    const lastT = downsampleBatch(s.t, s.v, 0, s.n, resolution, (t, a) => {
       if (t < mint) mint = t;
       if (t > maxt) maxt = t;
       ab.append(AggrType.Counter, t, a.counter);
@@ -237,25 +275,24 @@ export function downsampleAggr(chunks: readonly ChunkMeta[], inRes: number, outR
 
 /**
  * Downsamples one series given its chunks in order (raw XOR chunks when `inRes` is 0, aggregate
- * chunks otherwise). Scratch arrays may be passed to avoid reallocating per series.
+ * chunks otherwise). `_scratch` is accepted for compatibility and no longer used: the samples go
+ * into reused module-level Float64Arrays.
  */
-export function downsampleSeries(chunks: readonly ChunkMeta[], inRes: number, outRes: number, scratch?: { ts: number[]; vs: number[] }): ChunkMeta[] {
+export function downsampleSeries(chunks: readonly ChunkMeta[], inRes: number, outRes: number, _scratch?: { ts: number[]; vs: number[] }): ChunkMeta[] {
   if (outRes <= inRes) throw new Error('target resolution not lower than existing one');
   for (let i = 1; i < chunks.length; i++) {
     if (chunks[i - 1]!.maxTime >= chunks[i]!.minTime) throw new Error('found overlapping chunks within series');
   }
   if (inRes === 0) {
-    const ts = scratch?.ts ?? [];
-    const vs = scratch?.vs ?? [];
-    ts.length = 0;
-    vs.length = 0;
-    const it = new XORIterator(new Uint8Array(2));
+    const raw = rawScratch;
+    raw.n = 0;
+    const it = subIt;
     for (const c of chunks) {
       if (c.encoding !== ChunkEncoding.XOR) throw new UnsupportedChunkError(`cannot downsample raw chunk encoding ${c.encoding} (native histograms are not supported)`);
       it.reset(c.data);
-      expand(it, ts, vs);
+      expand(it, raw);
     }
-    return downsampleRaw(ts, vs, ts.length, outRes);
+    return downsampleRaw(raw.t, raw.v, raw.n, outRes);
   }
   // Thanos fixes non-aggregate chunks found in downsampled blocks by downsampling them to 5m first.
   const fixed: ChunkMeta[] = [];
@@ -265,10 +302,11 @@ export function downsampleSeries(chunks: readonly ChunkMeta[], inRes: number, ou
       continue;
     }
     if (c.encoding === ChunkEncoding.XOR && c.data.length >= 2 && ((c.data[0]! << 8) | c.data[1]!) > 0) {
-      const ts: number[] = [];
-      const vs: number[] = [];
-      expand(new XORIterator(c.data), ts, vs);
-      fixed.push(...downsampleRaw(ts, vs, ts.length, 5 * 60 * 1000));
+      const raw = rawScratch;
+      raw.n = 0;
+      subIt.reset(c.data);
+      expand(subIt, raw);
+      fixed.push(...downsampleRaw(raw.t, raw.v, raw.n, 5 * 60 * 1000));
     }
   }
   return downsampleAggr(fixed, inRes, outRes);

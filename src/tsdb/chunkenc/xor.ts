@@ -123,6 +123,14 @@ export class XORChunk {
    * so appending to a decoded chunk produces the same bytes Prometheus would.
    */
   appender(): XORAppenderImpl {
+    if (this.len === 2 && this.owned && this.buf[0] === 0 && this.buf[1] === 0) {
+      // Empty chunk (new or reset): nothing to recover, start at the first data byte.
+      // Same state as draining an empty chunk gives (t = −Infinity: no newest sample yet).
+      this.free = 0;
+      const a = new XORAppenderImpl(this);
+      a.t = -Infinity;
+      return a;
+    }
     const it = new XORIterator(this.bytes());
     while (it.next() !== ValueType.None) {
       /* drain */
@@ -162,9 +170,32 @@ export class XORChunk {
     return new XORIterator(this.bytes());
   }
 
-  // ---- bit writer (bstream) ----
+  /**
+   * Empties the chunk for reuse, keeping its buffer when we own it (the downsampler encodes every
+   * aggregate of every series into the same five scratch chunks and copies the bytes out once).
+   */
+  reset(): void {
+    if (!this.owned) {
+      this.buf = this.alloc ? this.alloc(INITIAL_CAP) : new Uint8Array(INITIAL_CAP);
+      this.owned = true;
+    }
+    this.buf[0] = 0;
+    this.buf[1] = 0;
+    this.len = 2;
+    this.free = 0;
+  }
 
-  private ensure(extra: number): void {
+  // ---- bit writer (bstream) ----
+  //
+  // Hot path of head ingestion and downsampling. The appender reserves room for a whole sample
+  // once (`ensure(MAX_SAMPLE_BYTES)`) and then writes each field with `put`, which assumes the room
+  // is there: it fills the partial last byte, stores whole bytes, and starts a new partial byte,
+  // instead of looping bit-window by bit-window with a capacity check per field. Fields that fit
+  // are combined by the caller into one put (e.g. the '11' control bits + leading + significant
+  // bits header is a single 13-bit put).
+
+  /** Makes room for `extra` more bytes (and takes ownership of caller-supplied memory). */
+  ensure(extra: number): void {
     if (!this.owned || this.len + extra > this.buf.length) {
       let cap = Math.max(this.buf.length, INITIAL_CAP);
       while (this.len + extra > cap) cap = cap < 256 ? cap * 2 : cap + (cap >> 1);
@@ -175,46 +206,74 @@ export class XORChunk {
     }
   }
 
-  /** @internal Writes the low n bits (n ≤ 32) of v, most significant first. */
-  writeBits(v: number, n: number): void {
-    if (n === 0) return;
-    this.ensure(5);
+  /**
+   * @internal Writes the low n bits (1 ≤ n ≤ 32) of v, most significant first, without a capacity
+   * check: the caller reserved ⌈n/8⌉+1 bytes with ensure(). Bits of v above n are ignored.
+   */
+  put(v: number, n: number): void {
     const buf = this.buf;
     let len = this.len;
     let free = this.free;
-    while (n > 0) {
-      if (free === 0) {
-        buf[len++] = 0;
-        free = 8;
+    if (free !== 0) {
+      if (n <= free) {
+        // Fits in the partial byte (whose unused low bits are zero).
+        free -= n;
+        buf[len - 1] = buf[len - 1]! | ((v & ((1 << n) - 1)) << free);
+        this.free = free;
+        return;
       }
-      const k = free < n ? free : n;
-      const bits = (n - k >= 32 ? 0 : v >>> (n - k)) & ((1 << k) - 1);
-      buf[len - 1] = buf[len - 1]! | (bits << (free - k));
-      free -= k;
-      n -= k;
+      n -= free;
+      buf[len - 1] = buf[len - 1]! | ((v >>> n) & ((1 << free) - 1));
+    }
+    // Whole bytes; the Uint8Array store keeps the low 8 bits.
+    while (n >= 8) {
+      n -= 8;
+      buf[len++] = v >>> n;
+    }
+    if (n !== 0) {
+      buf[len++] = v << (8 - n);
+      free = 8 - n;
+    } else {
+      free = 0;
     }
     this.len = len;
     this.free = free;
   }
 
-  /** @internal Writes the 64-bit value hi:lo shifted right by `shift`, keeping its low n bits (n ≤ 64). */
-  writeBits64(hi: number, lo: number, shift: number, n: number): void {
-    // Shift right the 64-bit value.
-    let h = hi >>> 0;
-    let l = lo >>> 0;
+  /** @internal Writes the low n bits (n ≤ 32) of v, most significant first. */
+  writeBits(v: number, n: number): void {
+    if (n === 0) return;
+    this.ensure(5);
+    this.put(v, n);
+  }
+
+  /**
+   * @internal Writes the 64-bit value hi:lo shifted right by `shift`, keeping its low n bits
+   * (1 ≤ n ≤ 64), without a capacity check (9 bytes must be reserved).
+   */
+  put64(hi: number, lo: number, shift: number, n: number): void {
+    let h = hi;
+    let l = lo;
     if (shift >= 32) {
       l = h >>> (shift - 32);
       h = 0;
     } else if (shift > 0) {
-      l = ((l >>> shift) | (h << (32 - shift))) >>> 0;
+      l = (l >>> shift) | (h << (32 - shift));
       h = h >>> shift;
     }
     if (n > 32) {
-      this.writeBits(h, n - 32);
-      this.writeBits(l, 32);
+      this.put(h, n - 32);
+      this.put(l, 32);
     } else {
-      this.writeBits(l, n);
+      this.put(l, n);
     }
+  }
+
+  /** @internal Writes the 64-bit value hi:lo shifted right by `shift`, keeping its low n bits (n ≤ 64). */
+  writeBits64(hi: number, lo: number, shift: number, n: number): void {
+    if (n === 0) return;
+    this.ensure(10);
+    this.put64(hi, lo, shift, n);
   }
 
   /** @internal */
@@ -244,14 +303,16 @@ export class XORChunk {
   }
 }
 
+/**
+ * Upper bound of the bytes one sample adds: the worst case is the '1111' + 64-bit delta-of-delta
+ * (68 bits) plus an '11' value with 64 significant bits (77 bits) = 145 bits ≤ 19 bytes, plus the
+ * partial byte; the first two samples (varint ≤ 10 bytes + 64 or 77 bits) stay below it too.
+ */
+const MAX_SAMPLE_BYTES = 24;
+
 /** Appends samples to an XOR chunk. */
 export interface XORAppender {
   append(t: number, v: number): void;
-}
-
-function bitRange(x: number, nbits: number): boolean {
-  const h = 2 ** (nbits - 1);
-  return -(h - 1) <= x && x <= h;
 }
 
 /**
@@ -277,29 +338,12 @@ export class XORAppenderImpl implements XORAppender {
     floatBits(v);
     const hi = bitsHi;
     const lo = bitsLo;
+    // One capacity check for the whole sample; the fields below use the unchecked put().
+    c.ensure(MAX_SAMPLE_BYTES);
     let tDelta = 0;
     let tDeltaBig: bigint | null = null;
-    if (num === 0) {
-      // Go PutVarint: zig-zag then uvarint.
-      if (t >= -(2 ** 52) && t < 2 ** 52) c.writeUvarint(t >= 0 ? t * 2 : -t * 2 - 1);
-      else {
-        const b = BigInt.asIntN(64, BigInt(t));
-        c.writeUvarintBig(BigInt.asUintN(64, (b << 1n) ^ (b >> 63n)));
-      }
-      c.writeBits(hi, 32);
-      c.writeBits(lo, 32);
-    } else if (num === 1) {
-      tDelta = t - this.t;
-      if (tDelta >= 0 && tDelta <= MAX_SAFE) c.writeUvarint(tDelta);
-      else {
-        // uint64(t - a.t) wraps for negative deltas.
-        const d = BigInt(t) - BigInt(this.t);
-        tDeltaBig = BigInt.asIntN(64, d);
-        tDelta = Number(tDeltaBig);
-        c.writeUvarintBig(BigInt.asUintN(64, d));
-      }
-      this.writeVDelta(hi, lo);
-    } else {
+    if (num >= 2) {
+      // Common case first: delta-of-delta with number arithmetic while it is exact.
       tDelta = t - this.t;
       let dod = tDelta - this.tDelta;
       let exact = this.tDeltaBig === null && Number.isSafeInteger(tDelta) && Number.isSafeInteger(dod);
@@ -315,23 +359,42 @@ export class XORAppenderImpl implements XORAppender {
         }
         if (Number.isSafeInteger(tDelta) && BigInt(tDelta) === td) tDeltaBig = null;
       }
+      // Control bits and payload of each bucket go out in one put (≤ 24 bits).
       if (exact && dod === 0) {
-        c.writeBits(0, 1);
-      } else if (exact && bitRange(dod, 14)) {
-        c.writeBits(0b10, 2);
-        c.writeBits(dod & 0x3fff, 14);
-      } else if (exact && bitRange(dod, 17)) {
-        c.writeBits(0b110, 3);
-        c.writeBits(dod & 0x1ffff, 17);
-      } else if (exact && bitRange(dod, 20)) {
-        c.writeBits(0b1110, 4);
-        c.writeBits(dod & 0xfffff, 20);
+        c.put(0, 1);
+      } else if (exact && dod >= -8191 && dod <= 8192) {
+        c.put((0b10 << 14) | (dod & 0x3fff), 16);
+      } else if (exact && dod >= -65535 && dod <= 65536) {
+        c.put((0b110 << 17) | (dod & 0x1ffff), 20);
+      } else if (exact && dod >= -524287 && dod <= 524288) {
+        c.put((0b1110 << 20) | (dod & 0xfffff), 24);
       } else {
-        c.writeBits(0b1111, 4);
+        c.put(0b1111, 4);
         const u = BigInt.asUintN(64, exact ? BigInt(dod) : dodBig);
-        c.writeBits(Number(u >> 32n), 32);
-        c.writeBits(Number(u & 0xffffffffn), 32);
+        c.put(Number(u >> 32n), 32);
+        c.put(Number(u & 0xffffffffn), 32);
       }
+      this.writeVDelta(hi, lo);
+    } else if (num === 0) {
+      // Go PutVarint: zig-zag then uvarint.
+      if (t >= -(2 ** 52) && t < 2 ** 52) c.writeUvarint(t >= 0 ? t * 2 : -t * 2 - 1);
+      else {
+        const b = BigInt.asIntN(64, BigInt(t));
+        c.writeUvarintBig(BigInt.asUintN(64, (b << 1n) ^ (b >> 63n)));
+      }
+      c.writeBits(hi, 32);
+      c.writeBits(lo, 32);
+    } else {
+      tDelta = t - this.t;
+      if (tDelta >= 0 && tDelta <= MAX_SAFE) c.writeUvarint(tDelta);
+      else {
+        // uint64(t - a.t) wraps for negative deltas.
+        const d = BigInt(t) - BigInt(this.t);
+        tDeltaBig = BigInt.asIntN(64, d);
+        tDelta = Number(tDeltaBig);
+        c.writeUvarintBig(BigInt.asUintN(64, d));
+      }
+      c.ensure(MAX_SAMPLE_BYTES);
       this.writeVDelta(hi, lo);
     }
     this.t = t;
@@ -342,12 +405,13 @@ export class XORAppenderImpl implements XORAppender {
     c.setCount(num + 1);
   }
 
+  /** Writes the value XOR; the caller reserved the room (MAX_SAMPLE_BYTES). */
   private writeVDelta(hi: number, lo: number): void {
     const c = this.c;
     const xh = (hi ^ this.vHi) >>> 0;
     const xl = (lo ^ this.vLo) >>> 0;
     if (xh === 0 && xl === 0) {
-      c.writeBits(0, 1);
+      c.put(0, 1);
       return;
     }
     let leading = xh !== 0 ? Math.clz32(xh) : 32 + Math.clz32(xl);
@@ -355,17 +419,23 @@ export class XORAppenderImpl implements XORAppender {
     if (leading >= 32) leading = 31;
     if (this.leading !== 0xff && leading >= this.leading && trailing >= this.trailing) {
       // '10': reuse the window.
-      c.writeBits(0b10, 2);
-      c.writeBits64(xh, xl, this.trailing, 64 - this.leading - this.trailing);
+      const sig = 64 - this.leading - this.trailing;
+      const tr = this.trailing;
+      if (sig <= 30) {
+        // Control bits and the significant bits in one put.
+        const bits = tr >= 32 ? xh >>> (tr - 32) : tr > 0 ? (xl >>> tr) | (xh << (32 - tr)) : xl;
+        c.put((0b10 << sig) | (bits & ((1 << sig) - 1)), sig + 2);
+      } else {
+        c.put(0b10, 2);
+        c.put64(xh, xl, tr, sig);
+      }
     } else {
       this.leading = leading;
       this.trailing = trailing;
-      c.writeBits(0b11, 2);
-      c.writeBits(leading, 5);
       const sig = 64 - leading - trailing;
-      // 64 significant bits are written as 0 (6 bits); the reader maps 0 back to 64.
-      c.writeBits(sig & 0x3f, 6);
-      c.writeBits64(xh, xl, trailing, sig);
+      // '11', leading (5 bits), significant bits (6 bits; 64 is written as 0 and read back as 64).
+      c.put((0b11 << 11) | (leading << 6) | (sig & 0x3f), 13);
+      c.put64(xh, xl, trailing, sig);
     }
   }
 }
@@ -442,21 +512,52 @@ export class XORIterator implements SampleIterator {
     return ValueType.None;
   }
 
-  /** Reads n ≤ 32 bits as an unsigned number; caller checks bounds. */
+  /**
+   * Reads 1 ≤ n ≤ 32 bits as an unsigned number; the caller checks bounds. Hot path of every
+   * query and of downsampling: while five bytes are left it assembles the 32 bits at the bit
+   * position from them in one go (instead of a loop per byte); near the end it falls back to the
+   * byte loop.
+   */
   private readBits(n: number): number {
     const d = this.data;
-    let pos = this.pos;
+    const pos = this.pos;
+    const i = pos >>> 3;
+    this.pos = pos + n;
+    if (i + 4 < d.length) {
+      const off = pos & 7;
+      const w = (d[i]! << 24) | (d[i + 1]! << 16) | (d[i + 2]! << 8) | d[i + 3]!;
+      return ((w << off) | (d[i + 4]! >>> (8 - off))) >>> (32 - n);
+    }
+    let p = pos;
     let r = 0;
     while (n > 0) {
-      const off = pos & 7;
+      const off = p & 7;
       const avail = 8 - off;
       const k = avail < n ? avail : n;
-      r = r * (1 << k) + ((d[pos >>> 3]! >>> (avail - k)) & ((1 << k) - 1));
-      pos += k;
+      r = r * (1 << k) + ((d[p >>> 3]! >>> (avail - k)) & ((1 << k) - 1));
+      p += k;
       n -= k;
     }
-    this.pos = pos;
     return r;
+  }
+
+  /** The next 32 bits (zero past the end of the data) without consuming them. */
+  private peek32(): number {
+    const d = this.data;
+    const pos = this.pos;
+    const i = pos >>> 3;
+    const off = pos & 7;
+    if (i + 4 < d.length) {
+      const w = (d[i]! << 24) | (d[i + 1]! << 16) | (d[i + 2]! << 8) | d[i + 3]!;
+      return ((w << off) | (d[i + 4]! >>> (8 - off))) >>> 0;
+    }
+    const len = d.length;
+    const b0 = i < len ? d[i]! : 0;
+    const b1 = i + 1 < len ? d[i + 1]! : 0;
+    const b2 = i + 2 < len ? d[i + 2]! : 0;
+    const b3 = i + 3 < len ? d[i + 3]! : 0;
+    const b4 = i + 4 < len ? d[i + 4]! : 0;
+    return ((((b0 << 24) | (b1 << 16) | (b2 << 8) | b3) << off) | (b4 >>> (8 - off))) >>> 0;
   }
 
   /** Reads a Go uvarint as a number, or returns -1 and sets bigScratch when it exceeds 2^53. */
@@ -527,44 +628,36 @@ export class XORIterator implements SampleIterator {
       }
       return this.readValue();
     }
-    // Delta-of-delta prefix.
-    let d = 0;
-    for (let i = 0; i < 4; i++) {
-      if (this.pos >= this.bitLen) return this.eof();
-      d <<= 1;
-      const bit = this.readBits(1);
-      if (bit === 0) break;
-      d |= 1;
-    }
-    let sz = 0;
+    // Delta-of-delta: the prefix ('0', '10', '110', '1110', '1111') is the number of leading ones
+    // of the next 32 bits, and for the 14/17/20-bit buckets the payload sits in the same 32 bits.
+    if (this.pos >= this.bitLen) return this.eof();
+    const w = this.peek32();
+    const ones = Math.clz32(~w);
     let dod = 0;
-    switch (d) {
-      case 0b0:
-        break;
-      case 0b10:
-        sz = 14;
-        break;
-      case 0b110:
-        sz = 17;
-        break;
-      case 0b1110:
-        sz = 20;
-        break;
-      case 0b1111: {
-        if (this.pos + 64 > this.bitLen) return this.eof();
-        const h = this.readBits(32);
-        const l = this.readBits(32);
-        const big = BigInt.asIntN(64, (BigInt(h) << 32n) | BigInt(l));
-        const prev = this.tDeltaBig ?? BigInt(this.tDeltaNum);
-        this.setDelta(BigInt.asIntN(64, prev + big));
-        return this.readValue();
+    if (ones === 0) {
+      this.pos += 1;
+    } else if (ones < 4) {
+      const pre = ones + 1;
+      if (this.pos + pre > this.bitLen) return this.eof();
+      const sz = ones === 1 ? 14 : ones === 2 ? 17 : 20;
+      if (this.pos + pre + sz > this.bitLen) {
+        this.pos += pre;
+        return this.eof();
       }
-    }
-    if (sz !== 0) {
-      if (this.pos + sz > this.bitLen) return this.eof();
-      let bits = this.readBits(sz);
-      if (bits > 2 ** (sz - 1)) bits -= 2 ** sz;
-      dod = bits;
+      this.pos += pre + sz;
+      // Payload bits below the prefix, sign-extended: buckets cover −(2^(sz−1)−1) … 2^(sz−1).
+      const bits = (w << pre) >>> (32 - sz);
+      dod = bits > 1 << (sz - 1) ? bits - (1 << sz) : bits;
+    } else {
+      if (this.pos + 4 > this.bitLen) return this.eof();
+      this.pos += 4;
+      if (this.pos + 64 > this.bitLen) return this.eof();
+      const h = this.readBits(32);
+      const l = this.readBits(32);
+      const big = BigInt.asIntN(64, (BigInt(h) << 32n) | BigInt(l));
+      const prev = this.tDeltaBig ?? BigInt(this.tDeltaNum);
+      this.setDelta(BigInt.asIntN(64, prev + big));
+      return this.readValue();
     }
     if (this.tDeltaBig === null) {
       const td = this.tDeltaNum + dod;
@@ -595,13 +688,22 @@ export class XORIterator implements SampleIterator {
   }
 
   private readValue(): ValueType {
+    // Control bits '0' | '10' | '11' + leading (5) + significant bits (6) from one peek.
     if (this.pos >= this.bitLen) return this.eof();
-    if (this.readBits(1) === 1) {
-      if (this.pos >= this.bitLen) return this.eof();
-      if (this.readBits(1) === 1) {
-        if (this.pos + 11 > this.bitLen) return this.eof();
-        this.leading = this.readBits(5);
-        let mbits = this.readBits(6);
+    const w = this.peek32();
+    if (w >= 0x80000000) {
+      if (this.pos + 2 > this.bitLen) {
+        this.pos += 1;
+        return this.eof();
+      }
+      if ((w & 0x40000000) !== 0) {
+        if (this.pos + 13 > this.bitLen) {
+          this.pos += 2;
+          return this.eof();
+        }
+        this.pos += 13;
+        this.leading = (w >>> 25) & 0x1f;
+        let mbits = (w >>> 19) & 0x3f;
         if (mbits === 0) mbits = 64;
         this.trailing = 64 - this.leading - mbits;
         if (this.trailing < 0) {
@@ -609,6 +711,8 @@ export class XORIterator implements SampleIterator {
           this.numRead = this.numTotal;
           return ValueType.None;
         }
+      } else {
+        this.pos += 2;
       }
       const mbits = 64 - this.leading - this.trailing;
       if (this.pos + mbits > this.bitLen) return this.eof();
@@ -632,6 +736,8 @@ export class XORIterator implements SampleIterator {
       this.vHi = (this.vHi ^ h) >>> 0;
       this.vLo = (this.vLo ^ l) >>> 0;
       this.v = bitsToFloat(this.vHi, this.vLo);
+    } else {
+      this.pos += 1; // '0': same value
     }
     this.numRead++;
     return ValueType.Float;
