@@ -5,7 +5,7 @@
 // larger than twice its last sample interval, initial penalty 5000 ms), or with `chain` (plain
 // merge by timestamp, as Prometheus' ChainedSeriesMerge).
 import { Labels } from '../labels/labels.ts';
-import { ChainSampleIterator } from '../storage/merge.ts';
+import { chainIterators } from '../storage/merge.ts';
 import { ValueType, type SampleIterator, type Series, type SeriesSet } from '../storage/interfaces.ts';
 
 /** Thanos: penalty used when no sample interval is known yet (timestamps are ms, scrapes seconds apart). */
@@ -239,7 +239,7 @@ export class DedupSeries implements Series {
   /** The merged iterator exactly as Thanos builds it (replica 0 merged with each further replica). */
   rawIterator(): SampleIterator {
     if (this.replicas.length === 1) return this.replicas[0]!.iterator();
-    if (this.algorithm === 'chain') return new ChainSampleIterator(this.replicas.map((r) => r.iterator()));
+    if (this.algorithm === 'chain') return chainIterators(this.replicas.map((r) => r.iterator()));
     const counter = isCounterFunc(this.func);
     const wrap = (s: Series): AdjustableIterator => (counter ? new CounterAdjustIterator(s.iterator()) : new NoopAdjustIterator(s.iterator()));
     let it: AdjustableIterator = wrap(this.replicas[0]!);
@@ -284,7 +284,12 @@ export function dedupSeriesSet(set: SeriesSet, opts: DedupOptions): SeriesSet {
     async *[Symbol.asyncIterator]() {
       const items: { stripped: Labels; s: Series }[] = [];
       for await (const s of set) items.push({ stripped: stripReplicaLabels(s.labels, replicaLabels), s });
-      items.sort((x, y) => Labels.compare(x.stripped, y.stripped) || Labels.compare(x.s.labels, y.s.labels));
+      // Input is sorted by full labels; re-sort only when stripping changed the order.
+      const cmp = (x: { stripped: Labels; s: Series }, y: { stripped: Labels; s: Series }): number =>
+        Labels.compare(x.stripped, y.stripped) || Labels.compare(x.s.labels, y.s.labels);
+      let sorted = true;
+      for (let k = 1; k < items.length && sorted; k++) if (cmp(items[k - 1]!, items[k]!) > 0) sorted = false;
+      if (!sorted) items.sort(cmp);
       let i = 0;
       while (i < items.length) {
         const lset = items[i]!.stripped;

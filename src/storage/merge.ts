@@ -96,13 +96,34 @@ export class ChainedSeries implements Series {
     this.labels = parts[0]!.labels;
   }
   iterator(): SampleIterator {
-    return new ChainSampleIterator(this.parts.map((p) => p.iterator()));
+    return chainIterators(this.parts.map((p) => p.iterator()));
   }
   chunks(): ChunkMeta[] {
     const out: ChunkMeta[] = [];
     for (const p of this.parts) if (p.chunks) out.push(...p.chunks());
     return out.sort((a, b) => a.minTime - b.minTime);
   }
+}
+
+/** Optional bulk read of a fresh iterator, as the PromQL engine uses it (see BulkRangeReader in interfaces.ts). */
+interface Bulk {
+  sampleCountUpperBound(): number;
+  readRange(from: number, to: number, ts: Float64Array, vs: Float64Array, off: number): number;
+}
+
+function isBulk(it: SampleIterator): it is SampleIterator & Bulk {
+  const b = it as SampleIterator & Partial<Bulk>;
+  return typeof b.readRange === 'function' && typeof b.sampleCountUpperBound === 'function' && it.st === undefined;
+}
+
+/**
+ * Merges iterators by timestamp (ChainSampleIterator); a single iterator is returned as it is, and
+ * when all of them can bulk-read, the merge can too (BulkChainSampleIterator).
+ */
+export function chainIterators(its: SampleIterator[]): SampleIterator {
+  if (its.length === 1) return its[0]!;
+  if (its.length > 0 && its.every(isBulk)) return new BulkChainSampleIterator(its as (SampleIterator & Bulk)[]);
+  return new ChainSampleIterator(its);
 }
 
 /** Merges iterators by timestamp; on equal timestamps the first iterator's sample wins. */
@@ -165,5 +186,58 @@ export class ChainSampleIterator implements SampleIterator {
       if (e) return e;
     }
     return null;
+  }
+}
+
+/**
+ * ChainSampleIterator whose inputs all bulk-read: readRange reads each input into scratch arrays
+ * and merges them by timestamp (first input wins on equal timestamps) into the caller's arrays.
+ * Use it fresh: either readRange once, or next/seek.
+ */
+export class BulkChainSampleIterator extends ChainSampleIterator {
+  private readonly bulk: (SampleIterator & Bulk)[];
+  constructor(its: (SampleIterator & Bulk)[]) {
+    super(its);
+    this.bulk = its;
+  }
+
+  sampleCountUpperBound(): number {
+    let n = 0;
+    for (const it of this.bulk) n += it.sampleCountUpperBound();
+    return n;
+  }
+
+  readRange(from: number, to: number, ts: Float64Array, vs: Float64Array, off: number): number {
+    const k = this.bulk.length;
+    const parts: { t: Float64Array; v: Float64Array; n: number; i: number }[] = new Array(k);
+    for (let j = 0; j < k; j++) {
+      const it = this.bulk[j]!;
+      const cap = it.sampleCountUpperBound();
+      const t = new Float64Array(cap);
+      const v = new Float64Array(cap);
+      parts[j] = { t, v, n: it.readRange(from, to, t, v, 0), i: 0 };
+    }
+    let o = off;
+    let last = -Infinity;
+    for (;;) {
+      let best = -1;
+      let bt = Infinity;
+      for (let j = 0; j < k; j++) {
+        const p = parts[j]!;
+        while (p.i < p.n && p.t[p.i]! <= last) p.i++; // duplicates of an emitted timestamp
+        if (p.i < p.n && p.t[p.i]! < bt) {
+          bt = p.t[p.i]!;
+          best = j;
+        }
+      }
+      if (best < 0) break;
+      const p = parts[best]!;
+      ts[o] = bt;
+      vs[o] = p.v[p.i]!;
+      o++;
+      p.i++;
+      last = bt;
+    }
+    return o - off;
   }
 }
