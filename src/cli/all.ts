@@ -49,6 +49,7 @@ export async function runAll(opts: Record<string, unknown>): Promise<void> {
       queryable,
       // max_source_resolution (the UI sends `auto`) lets the bucket store read 5m/1h blocks.
       queryableFor: (params, step) => withMaxResolution(queryable, maxSourceResolutionMs(params, step, false)),
+      maxSourceResolutionFor: (params, step) => maxSourceResolutionMs(params, step, false),
       receiver,
       logger: log.child({ component: 'query' }),
       lookbackDelta: opt<number>(opts, 'query.lookback-delta'),

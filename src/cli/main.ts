@@ -128,7 +128,8 @@ logFlags(
       .addOption(new Option('--deduplication.func <func>', 'deduplication algorithm over --query.replica-label replicas: "penalty" (Thanos\' default, switches replica only after a gap) or "chain" (merge all replicas\' samples)').choices(['penalty', 'chain']).default('penalty'))
       .option('--query.partial-response', 'answer with the data that is available (and a warning) when some endpoints fail', true)
       .option('--no-query.partial-response', 'fail the query when an endpoint fails')
-      .option('--query.auto-downsampling', 'pick a downsampled resolution automatically from the query step', false),
+      .option('--query.auto-downsampling', 'pick a downsampled resolution automatically from the query step', false)
+      .option('--no-query.dynamic-lookback-delta', 'keep --query.lookback-delta even when 1h-downsampled data may be read (by default it grows to 1h then, as Thanos)'),
   ),
 ).action(async (opts: Record<string, unknown>) => {
   const { runQuery } = await import('./query.ts');

@@ -6,7 +6,7 @@
 import { Gauge } from 'prom-client';
 import { Engine } from '../promql/engine.ts';
 import { createApiV1 } from '../query/api.ts';
-import { queryableFromParams, type QueryParamsDefaults } from '../query/params.ts';
+import { maxSourceResolutionMs, queryableFromParams, type QueryParamsDefaults } from '../query/params.ts';
 import { HttpServer } from '../observability/http.ts';
 import { createUiHandler } from '../ui/server.ts';
 import { createRegistry } from '../observability/metrics.ts';
@@ -62,6 +62,7 @@ export async function runQuery(opts: Record<string, unknown>): Promise<void> {
   const api = createApiV1({
     queryable: proxy,
     queryableFor: (params, step) => queryableFromParams(proxy, defaults, params, step),
+    ...(opt<boolean>(opts, 'query.dynamic-lookback-delta') !== false ? { maxSourceResolutionFor: (params: URLSearchParams, step?: number) => maxSourceResolutionMs(params, step, autoDownsampling) } : {}),
     engine,
     lookbackDelta,
     queryTimeout,

@@ -17,6 +17,8 @@ export interface QueryApiWiring {
   maxSamples?: number;
   /** Per-request Queryable (e.g. max_source_resolution → downsampled blocks); default `queryable`. */
   queryableFor?: (params: URLSearchParams, step?: number) => Queryable;
+  /** Max source resolution of a request, for Thanos' dynamic lookback delta. */
+  maxSourceResolutionFor?: (params: URLSearchParams, step?: number) => number;
 }
 
 export function createQueryApiHandler(w: QueryApiWiring): Handler {
@@ -25,6 +27,7 @@ export function createQueryApiHandler(w: QueryApiWiring): Handler {
   const api = createApiV1({
     queryable: w.queryable,
     ...(w.queryableFor ? { queryableFor: w.queryableFor } : {}),
+    ...(w.maxSourceResolutionFor ? { maxSourceResolutionFor: w.maxSourceResolutionFor } : {}),
     engine,
     lookbackDelta: w.lookbackDelta,
     queryTimeout: w.queryTimeout,

@@ -360,3 +360,17 @@ test('query_exemplars, metadata, rules, alerts, flags, runtimeinfo, format_query
     assert.equal((await call('/api/v1/parse_query?query=foo(')).status, 400);
   });
 });
+
+test("Thanos' dynamic lookback delta: 1h when 1h-downsampled data may be read; lookback_delta param wins", async () => {
+  const st = new MemoryStorage();
+  st.add(L({ __name__: 'm' }), 0, 7); // one sample, 30 minutes before the query time
+  const maxSourceResolutionFor = (p: URLSearchParams): number => (p.get('max_source_resolution') === '1h' ? 3_600_000 : 0);
+  await withServer({ queryable: st, maxSourceResolutionFor }, async (call) => {
+    const raw = await call('/api/v1/query?query=m&time=1800');
+    assert.deepEqual((raw.json.data as { result: unknown[] }).result, [], 'raw: outside the 5m lookback');
+    const ds = await call('/api/v1/query?query=m&time=1800&max_source_resolution=1h');
+    assert.deepEqual((ds.json.data as { result: unknown[] }).result, [{ metric: { __name__: 'm' }, value: [1800, '7'] }], '1h resolution: lookback 1h');
+    const explicit = await call('/api/v1/query?query=m&time=1800&max_source_resolution=1h&lookback_delta=10m');
+    assert.deepEqual((explicit.json.data as { result: unknown[] }).result, [], 'explicit lookback_delta');
+  });
+});

@@ -9,6 +9,7 @@ import type { Expr, DurationExpr, AtModifier } from '../promql/ast.ts';
 import { PromQLError, type QueryEngine, type QueryOptions, type QueryResult, type QueryStats, type Value } from '../promql/value.ts';
 import { parseExpr, parseMetricSelector } from '../promql/parser.ts';
 import { formatExpr } from '../promql/printer.ts';
+import { dynamicLookbackDelta } from './params.ts';
 import {
   ApiError, MAX_TIME_MS, MIN_TIME_MS, Params, formatFloat, formatTimestamp, goQuote, jsonString, labelsJSON,
   parseDurationParam, parseLimit, parseTime, pointJSON, readParams, statusForErrorType, unescapeLabelName,
@@ -45,6 +46,12 @@ export interface ApiOptions {
   maxSamples?: number;
   /** Extra per-request engine options derived from parameters (e.g. dedup, partial_response). */
   extraParams?: (params: URLSearchParams) => Partial<QueryOptions>;
+  /**
+   * Thanos' dynamic lookback delta: given the request (and range step), the max source resolution
+   * (ms) it may read; the lookback delta then grows to 1h when 1h-downsampled data may be read
+   * (see dynamicLookbackDelta in params.ts). An explicit `lookback_delta` parameter still wins.
+   */
+  maxSourceResolutionFor?: (params: URLSearchParams, step?: number) => number;
   /**
    * Per-request Queryable derived from parameters (Thanos: dedup, replicaLabels[], partial_response,
    * max_source_resolution); `step` is the range query step (ms) when there is one. May throw an
@@ -318,11 +325,15 @@ export function createApiV1(opts: ApiOptions): (req: IncomingMessage, res: Serve
   const now = opts.now ?? Date.now;
   const startTime = now();
 
-  const queryOpts = (p: Params): QueryOptions => {
+  const queryOpts = (p: Params, step?: number): QueryOptions => {
     const o: QueryOptions = {};
     if (opts.lookbackDelta !== undefined) o.lookbackDelta = opts.lookbackDelta;
     if (opts.queryTimeout !== undefined) o.timeout = opts.queryTimeout;
     if (opts.maxSamples !== undefined) o.maxSamples = opts.maxSamples;
+    if (opts.maxSourceResolutionFor) {
+      const msr = opts.maxSourceResolutionFor(p.toURLSearchParams(), step);
+      o.lookbackDelta = dynamicLookbackDelta(o.lookbackDelta ?? 300_000, msr); // 5m: the engine's default
+    }
     const lb = p.get('lookback_delta');
     if (lb !== '') {
       try {
@@ -425,7 +436,7 @@ export function createApiV1(opts: ApiOptions): (req: IncomingMessage, res: Serve
       if (Math.trunc(((end - start) * 1e6) / (step * 1e6)) > 11000) {
         throw new ApiError('bad_data', 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
       }
-      const o = queryOpts(p);
+      const o = queryOpts(p, step);
       timeoutOpt(p, o);
       const qb = queryableOf(p, step);
       let r: QueryResult;

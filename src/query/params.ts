@@ -70,3 +70,23 @@ export function withMaxResolution(q: Queryable, maxResolutionMs: number): Querya
     },
   };
 }
+
+/**
+ * Thanos' LookbackDeltaFactory with --query.dynamic-lookback-delta (its default): when the request
+ * may read downsampled data coarser than the lookback delta, the lookback grows to that
+ * resolution (5m, 1h), so an instant selector still finds the last aggregate sample.
+ */
+export function dynamicLookbackDelta(baseMs: number, maxSourceResolutionMs: number): number {
+  const resolutions = [0, 300_000, 3_600_000];
+  const lds: number[] = [];
+  let ld = baseMs;
+  for (const r of resolutions) {
+    if (baseMs < r) ld = r;
+    lds.push(ld);
+  }
+  for (let i = resolutions.length - 1; i >= 1; i--) {
+    const left = Math.max(resolutions[i - 1]!, baseMs);
+    if (left < maxSourceResolutionMs) return lds[i]!;
+  }
+  return lds[0]!;
+}

@@ -253,3 +253,15 @@ test('API parameters: dedup, replicaLabels[], partial_response, max_source_resol
   assert.throws(() => q('partial_response=x'), /'partial_response' parameter/);
   assert.throws(() => q('max_source_resolution=abc'), /'max_source_resolution' parameter/);
 });
+
+test('dynamicLookbackDelta follows Thanos LookbackDeltaFactory', async () => {
+  const { dynamicLookbackDelta } = await import('./params.ts');
+  const m = 60_000;
+  assert.equal(dynamicLookbackDelta(5 * m, 0), 5 * m, 'raw');
+  assert.equal(dynamicLookbackDelta(5 * m, 12_000), 5 * m, 'auto at 60s step');
+  assert.equal(dynamicLookbackDelta(5 * m, 5 * m), 5 * m, '5m resolution with a 5m lookback');
+  assert.equal(dynamicLookbackDelta(5 * m, 60 * m), 60 * m, '1h resolution');
+  assert.equal(dynamicLookbackDelta(m, 5 * m), 5 * m, 'a 1m lookback grows to 5m when 5m data may be read');
+  assert.equal(dynamicLookbackDelta(m, 5 * m + 1), 60 * m, 'above 5m the next level (1h) applies, as in Thanos');
+  assert.equal(dynamicLookbackDelta(2 * 60 * m, 60 * m), 2 * 60 * m, 'a 2h lookback stays');
+});
