@@ -184,6 +184,11 @@ export class AggrChunkBuilder {
     this.apps[t]!.append(ts, v);
   }
 
+  /** Appends the column ts/vs[0, n) to aggregate t (XORAppenderImpl.appendMany: same bytes as n appends). */
+  appendMany(t: AggrType, ts: ArrayLike<number>, vs: ArrayLike<number>, n: number): void {
+    this.apps[t]!.appendMany(ts, vs, 0, n);
+  }
+
   has(t: AggrType): boolean {
     return this.chunks[t] !== null;
   }

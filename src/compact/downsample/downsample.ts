@@ -34,40 +34,104 @@ export function targetChunkCount(mint: number, maxt: number, inRes: number, outR
   return x;
 }
 
-/** Float aggregator state (Thanos floatAggregator). */
-class Aggregator {
-  total = 0;
-  count = 0;
-  sum = 0;
-  min = Number.MAX_VALUE;
-  max = -Number.MAX_VALUE;
-  counter = 0;
-  resets = 0;
+/**
+ * Per-window aggregates of one batch as columns (Thanos floatAggregator state at each window end):
+ * window end timestamp, count, sum, min, max and the running counter total. Each aggregate is then
+ * appended to its XOR sub-chunk as a column with appendMany, which keeps the encoder state in
+ * locals instead of one append call per aggregate per window.
+ */
+class Windows {
+  n = 0;
+  t = new Float64Array(256);
+  count = new Float64Array(256);
+  sum = new Float64Array(256);
+  min = new Float64Array(256);
+  max = new Float64Array(256);
+  counter = new Float64Array(256);
+  /** Last value added (Thanos aggregator.last), for the counter entry's closing sample. */
   last = 0;
-  reset(): void {
-    this.count = 0;
-    this.sum = 0;
-    this.min = Number.MAX_VALUE;
-    this.max = -Number.MAX_VALUE;
+
+  reserve(n: number): void {
+    if (n <= this.t.length) return;
+    let cap = this.t.length;
+    while (cap < n) cap *= 2;
+    this.t = new Float64Array(cap);
+    this.count = new Float64Array(cap);
+    this.sum = new Float64Array(cap);
+    this.min = new Float64Array(cap);
+    this.max = new Float64Array(cap);
+    this.counter = new Float64Array(cap);
   }
-  add(v: number): void {
-    if (this.total > 0) {
-      if (v < this.last) {
-        this.counter += v;
-        this.resets++;
-      } else {
-        this.counter += v - this.last;
+}
+
+/**
+ * Thanos downsampleBatch + floatAggregator over ts/vs[from, to) (ascending, at least one sample):
+ * fills `w` with one row per window, window ends clamped to the batch's last timestamp, and
+ * returns the last window end (Thanos' nextT). The aggregator is inlined into locals; the
+ * arithmetic is Thanos' in the same order, so sums and counters round identically.
+ */
+function aggregateWindows(ts: ArrayLike<number>, vs: ArrayLike<number>, from: number, to: number, resolution: number, w: Windows): number {
+  w.reserve(to - from);
+  const wt = w.t;
+  const wCount = w.count;
+  const wSum = w.sum;
+  const wMin = w.min;
+  const wMax = w.max;
+  const wCounter = w.counter;
+  const lastT = ts[to - 1]!;
+  let k = -1;
+  let nextT = -1;
+  let total = 0;
+  let count = 0;
+  let sum = 0;
+  let min = Number.MAX_VALUE;
+  let max = -Number.MAX_VALUE;
+  let counter = 0;
+  let last = 0;
+  for (let i = from; i < to; i++) {
+    const t = ts[i]!;
+    if (t > nextT) {
+      if (nextT !== -1) {
+        wt[k] = nextT;
+        wCount[k] = count;
+        wSum[k] = sum;
+        wMin[k] = min;
+        wMax[k] = max;
+        wCounter[k] = counter;
       }
-    } else {
-      this.counter = v;
+      k++;
+      count = 0;
+      sum = 0;
+      min = Number.MAX_VALUE;
+      max = -Number.MAX_VALUE;
+      const cw = currentWindow(t, resolution);
+      nextT = cw < lastT ? cw : lastT;
     }
-    this.last = v;
-    this.sum += v;
-    this.count++;
-    this.total++;
-    if (v < this.min) this.min = v;
-    if (v > this.max) this.max = v;
+    const v = vs[i]!;
+    if (total > 0) {
+      if (v < last) counter += v;
+      else counter += v - last;
+    } else {
+      counter = v;
+    }
+    last = v;
+    sum += v;
+    count++;
+    total++;
+    if (v < min) min = v;
+    if (v > max) max = v;
   }
+  if (total > 0) {
+    wt[k] = nextT;
+    wCount[k] = count;
+    wSum[k] = sum;
+    wMin[k] = min;
+    wMax[k] = max;
+    wCounter[k] = counter;
+  }
+  w.n = k + 1;
+  w.last = last;
+  return nextT;
 }
 
 /**
@@ -100,29 +164,20 @@ class Samples {
 const rawScratch = new Samples();
 const batchScratch = new Samples();
 const aggrScratch = new Samples();
+const windows = new Windows();
 const rawBuilder = new AggrChunkBuilder();
 const aggrBuilder = new AggrChunkBuilder([]);
 
-/**
- * downsampleBatch: aggregates ts/vs[from, to) per window and calls add(windowEnd, aggr) when a
- * window is complete; window ends are clamped to the batch's last timestamp. Returns the last
- * window end (Thanos returns nextT).
- */
-function downsampleBatch(ts: ArrayLike<number>, vs: ArrayLike<number>, from: number, to: number, resolution: number, add: (t: number, a: Aggregator) => void): number {
-  const a = new Aggregator();
-  let nextT = -1;
-  const lastT = ts[to - 1]!;
-  for (let i = from; i < to; i++) {
-    const t = ts[i]!;
-    if (t > nextT) {
-      if (nextT !== -1) add(nextT, a);
-      a.reset();
-      nextT = Math.min(currentWindow(t, resolution), lastT);
-    }
-    a.add(vs[i]!);
+/** Smallest and largest of xs[0, n) (n ≥ 1). */
+function spanOf(xs: Float64Array, n: number): [number, number] {
+  let lo = xs[0]!;
+  let hi = lo;
+  for (let i = 1; i < n; i++) {
+    const x = xs[i]!;
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
   }
-  if (a.total > 0) add(nextT, a);
-  return nextT;
+  return [lo, hi];
 }
 
 /** Raw samples (already without stale markers, ascending) to aggregate chunks (Thanos DownsampleRaw). */
@@ -134,39 +189,58 @@ export function downsampleRaw(ts: ArrayLike<number>, vs: ArrayLike<number>, n: n
   const numChunks = targetChunkCount(mint, maxt, 60 * 1000, resolution, n);
   const out: ChunkMeta[] = [];
   const batchSize = Math.trunc(n / numChunks) + 1;
-  const batch = batchScratch;
   const ab = rawBuilder;
-  const add = (t: number, a: Aggregator): void => {
-    ab.span(t);
-    ab.append(AggrType.Sum, t, a.sum);
-    ab.append(AggrType.Min, t, a.min);
-    ab.append(AggrType.Max, t, a.max);
-    ab.append(AggrType.Count, t, a.count);
-    ab.append(AggrType.Counter, t, a.counter);
-  };
+  const w = windows;
   let p = 0;
   while (p < n) {
     let j = Math.min(p + batchSize, n);
     const curW = currentWindow(ts[j - 1]!, resolution);
     // Take the rest of the window the batch ends in, to keep windows whole.
     while (j < n && ts[j]! <= curW) j++;
-    batch.n = 0;
+    // NaN (incl. stale markers) is never aggregated: copy the batch without them, but only
+    // when there is one (the common batch is used in place).
+    let bt: ArrayLike<number> = ts;
+    let bv: ArrayLike<number> = vs;
+    let from = p;
+    let to = j;
+    let hasNaN = false;
     for (let i = p; i < j; i++) {
       const v = vs[i]!;
-      if (v !== v) continue; // NaN (incl. stale markers) never aggregated
-      batch.push(ts[i]!, v);
+      if (v !== v) {
+        hasNaN = true;
+        break;
+      }
+    }
+    if (hasNaN) {
+      const batch = batchScratch;
+      batch.n = 0;
+      for (let i = p; i < j; i++) {
+        const v = vs[i]!;
+        if (v !== v) continue;
+        batch.push(ts[i]!, v);
+      }
+      bt = batch.t;
+      bv = batch.v;
+      from = 0;
+      to = batch.n;
     }
     p = j;
-    const bn = batch.n;
-    if (bn === 0) continue;
-    const bt = batch.t;
-    const bv = batch.v;
+    if (to === from) continue;
+    const lastT = aggregateWindows(bt, bv, from, to, resolution, w);
+    const k = w.n;
     ab.reset();
-    // First raw value opens the counter entry; see ApplyCounterResetsIterator.
-    ab.append(AggrType.Counter, bt[0]!, bv[0]!);
-    const lastT = downsampleBatch(bt, bv, 0, bn, resolution, add);
-    // Last raw value, repeated at the last timestamp.
-    ab.append(AggrType.Counter, lastT, bv[bn - 1]!);
+    ab.appendMany(AggrType.Count, w.t, w.count, k);
+    ab.appendMany(AggrType.Sum, w.t, w.sum, k);
+    ab.appendMany(AggrType.Min, w.t, w.min, k);
+    ab.appendMany(AggrType.Max, w.t, w.max, k);
+    // The counter entry opens with the first raw sample and closes with the last raw value
+    // repeated at the last window end; see ApplyCounterResetsIterator.
+    ab.append(AggrType.Counter, bt[from]!, bv[from]!);
+    ab.appendMany(AggrType.Counter, w.t, w.counter, k);
+    ab.append(AggrType.Counter, lastT, bv[to - 1]!);
+    const [lo, hi] = spanOf(w.t, k);
+    ab.span(lo);
+    ab.span(hi);
     out.push(ab.encode());
   }
   return out;
@@ -208,25 +282,30 @@ function downsampleAggrBatch(chks: readonly AggrChunk[], resolution: number): Ch
   let mint = Number.POSITIVE_INFINITY;
   let maxt = Number.NEGATIVE_INFINITY;
   const s = aggrScratch;
+  const w = windows;
   const it = subIt;
-  const generic = (at: AggrType, f: (a: Aggregator) => number): void => {
+  const span = (k: number): void => {
+    const [lo, hi] = spanOf(w.t, k);
+    if (lo < mint) mint = lo;
+    if (hi > maxt) maxt = hi;
+  };
+  // Count, sum, min and max: aggregate the expanded input aggregate per window and keep one
+  // column (the new count is the sum of the input counts).
+  const generic = (at: AggrType, col: 'sum' | 'min' | 'max'): void => {
     s.n = 0;
     for (const c of chks) {
       if (subXOR(c, at, it)) expand(it, s);
     }
     if (s.n === 0) return;
+    aggregateWindows(s.t, s.v, 0, s.n, resolution, w);
     ab.ensure(at);
-    downsampleBatch(s.t, s.v, 0, s.n, resolution, (t, a) => {
-      if (t < mint) mint = t;
-      if (t > maxt) maxt = t;
-      ab.append(at, t, f(a));
-    });
+    ab.appendMany(at, w.t, w[col], w.n);
+    span(w.n);
   };
-  // Counts of windows add up: the new count is the sum of the old counts.
-  generic(AggrType.Count, (a) => a.sum);
-  generic(AggrType.Sum, (a) => a.sum);
-  generic(AggrType.Min, (a) => a.min);
-  generic(AggrType.Max, (a) => a.max);
+  generic(AggrType.Count, 'sum');
+  generic(AggrType.Sum, 'sum');
+  generic(AggrType.Min, 'min');
+  generic(AggrType.Max, 'max');
 
   const its: SampleIterator[] = [];
   for (const c of chks) {
@@ -237,14 +316,12 @@ function downsampleAggrBatch(chks: readonly AggrChunk[], resolution: number): Ch
   s.n = 0;
   expand(cit, s);
   if (s.n > 0) {
+    const lastT = aggregateWindows(s.t, s.v, 0, s.n, resolution, w);
     ab.ensure(AggrType.Counter);
     ab.append(AggrType.Counter, s.t[0]!, s.v[0]!);
-    const lastT = downsampleBatch(s.t, s.v, 0, s.n, resolution, (t, a) => {
-      if (t < mint) mint = t;
-      if (t > maxt) maxt = t;
-      ab.append(AggrType.Counter, t, a.counter);
-    });
+    ab.appendMany(AggrType.Counter, w.t, w.counter, w.n);
     ab.append(AggrType.Counter, lastT, cit.lastV);
+    span(w.n);
   }
   if (!Number.isFinite(mint) || !Number.isFinite(maxt)) {
     throw new Error(`invalid range for downsampled aggregate chunk: mint=${mint} maxt=${maxt}`);

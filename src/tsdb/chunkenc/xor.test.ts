@@ -388,3 +388,180 @@ test('chunk bytes written by real Prometheus (promtool create-blocks-from openme
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// --- reference encoder: the writer's bytes against a plain bit-at-a-time transcription ---
+//
+// A deliberately simple encoder written from Prometheus' xorAppender.Append / xorWrite and bstream
+// (one bit per call, BigInt int64/uint64 arithmetic, no buffering tricks), i.e. the behaviour the
+// word-at-a-time writer (put/putBits, one capacity check per sample, merged fields) must keep.
+
+class RefBitWriter {
+  readonly bytes: number[] = [0, 0];
+  private n = 16;
+  bit(b: boolean): void {
+    if (this.n % 8 === 0) this.bytes.push(0);
+    if (b) this.bytes[this.bytes.length - 1]! |= 0x80 >> (this.n % 8);
+    this.n++;
+  }
+  bits(v: bigint, n: number): void {
+    for (let k = n - 1; k >= 0; k--) this.bit(((v >> BigInt(k)) & 1n) === 1n);
+  }
+  uvarint(u: bigint): void {
+    while (u >= 0x80n) {
+      this.bits((u & 0x7fn) | 0x80n, 8);
+      u >>= 7n;
+    }
+    this.bits(u, 8);
+  }
+}
+
+function refFloatBits(v: number): bigint {
+  if (isStaleNaN(v)) return 0x7ff0000000000002n;
+  return new BigUint64Array(new Float64Array([v]).buffer)[0]!;
+}
+
+function refEncode(samples: readonly (readonly [number, number])[]): Uint8Array {
+  const w = new RefBitWriter();
+  let t = 0n;
+  let tDelta = 0n;
+  let v = 0n;
+  let leading = 0xff;
+  let trailing = 0;
+  const xorWrite = (nv: bigint): void => {
+    const delta = nv ^ v;
+    if (delta === 0n) {
+      w.bit(false);
+      return;
+    }
+    w.bit(true);
+    const s = delta.toString(2);
+    let newLeading = 64 - s.length;
+    const newTrailing = s.length - 1 - s.lastIndexOf('1');
+    if (newLeading >= 32) newLeading = 31;
+    if (leading !== 0xff && newLeading >= leading && newTrailing >= trailing) {
+      w.bit(false);
+      w.bits(delta >> BigInt(trailing), 64 - leading - trailing);
+      return;
+    }
+    leading = newLeading;
+    trailing = newTrailing;
+    w.bit(true);
+    w.bits(BigInt(leading), 5);
+    const sig = 64 - leading - trailing;
+    w.bits(BigInt(sig), 6); // 64 keeps only its low 6 bits: 0
+    w.bits(delta >> BigInt(trailing), sig);
+  };
+  samples.forEach(([ts, val], i) => {
+    const T = BigInt.asIntN(64, BigInt(ts));
+    const V = refFloatBits(val);
+    if (i === 0) {
+      w.uvarint(BigInt.asUintN(64, (T << 1n) ^ (T >> 63n)));
+      w.bits(V, 64);
+    } else if (i === 1) {
+      tDelta = BigInt.asIntN(64, T - t);
+      w.uvarint(BigInt.asUintN(64, T - t));
+      xorWrite(V);
+    } else {
+      const d = BigInt.asIntN(64, T - t);
+      const dod = BigInt.asIntN(64, d - tDelta);
+      const inBucket = (n: number): boolean => -(2n ** BigInt(n - 1) - 1n) <= dod && dod <= 2n ** BigInt(n - 1);
+      if (dod === 0n) w.bit(false);
+      else if (inBucket(14)) (w.bits(0b10n, 2), w.bits(BigInt.asUintN(14, dod), 14));
+      else if (inBucket(17)) (w.bits(0b110n, 3), w.bits(BigInt.asUintN(17, dod), 17));
+      else if (inBucket(20)) (w.bits(0b1110n, 4), w.bits(BigInt.asUintN(20, dod), 20));
+      else (w.bits(0b1111n, 4), w.bits(BigInt.asUintN(64, dod), 64));
+      tDelta = d;
+      xorWrite(V);
+    }
+    t = T;
+    v = V;
+  });
+  const out = Uint8Array.from(w.bytes);
+  out[0] = samples.length >> 8;
+  out[1] = samples.length & 0xff;
+  return out;
+}
+
+test('reference encoder agrees with the golden bytes above', () => {
+  // Cross-check the reference itself on a spec-derived case: 2 samples, dod buckets edges.
+  const s: [number, number][] = [[1000, 1], [1015, 2], [1030, 2], [1045 + 8192, 2], [1060 + 8192 + 8193, 1]];
+  assert.equal(hex(refEncode(s)), hex(encode(s).bytes()));
+  assert.equal(hex(refEncode([])), '0000');
+  assert.equal(hex(refEncode([[0, 1]])), hex(bits('00000000 00000001' + '00000000' + ONE)));
+});
+
+/** Appends with appendMany in a few runs (split points from `cuts`), as the downsampler does. */
+function encodeMany(samples: readonly (readonly [number, number])[], cuts: readonly number[], initialCapacity?: number): XORChunk {
+  const c = new XORChunk(undefined, undefined, initialCapacity);
+  const a = c.appender();
+  const ts = Float64Array.from(samples, (s) => s[0]);
+  const vs = samples.map((s) => s[1]); // a plain array keeps NaN payloads (stale markers) exact
+  let from = 0;
+  for (const cut of [...cuts.map((x) => Math.floor(x * samples.length)).sort((x, y) => x - y), samples.length]) {
+    if (cut < from) continue;
+    a.appendMany(ts, vs, from, cut);
+    from = cut;
+  }
+  return c;
+}
+
+const jitteredSeries = fc
+  .record({
+    start: fc.integer({ min: -(2 ** 40), max: 2 ** 45 }),
+    step: fc.integer({ min: 0, max: 120_000 }),
+    jitter: fc.array(fc.oneof(fc.integer({ min: -50, max: 50 }), fc.integer({ min: -600_000, max: 600_000 }), fc.constant(0)), { minLength: 0, maxLength: 400 }),
+    vals: fc.array(valueArb, { minLength: 400, maxLength: 400 }),
+    walk: fc.boolean(),
+  })
+  .map(({ start, step, jitter, vals, walk }) => {
+    const s: [number, number][] = [];
+    let t = start;
+    let acc = 1000.0064;
+    for (let i = 0; i < jitter.length; i++) {
+      t += step + jitter[i]!;
+      // Either arbitrary values or a counter-like walk (small XORs: the '10' window path).
+      const v = walk ? (acc += Math.abs(Number.isFinite(vals[i]!) ? vals[i]! % 13 : 1)) : vals[i]!;
+      s.push([t, v]);
+    }
+    return s;
+  });
+
+test('property: append() and appendMany() write the reference encoder\'s bytes (arbitrary samples)', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(tsArb, valueArb), { maxLength: 120 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 3 }), (samples, cuts) => {
+      const want = hex(refEncode(samples));
+      assert.equal(hex(encode(samples).bytes()), want);
+      assert.equal(hex(encodeMany(samples, cuts).bytes()), want);
+    }),
+    { numRuns: 400 },
+  );
+});
+
+test('property: append() and appendMany() write the reference encoder\'s bytes (jittered series, buffer growth)', () => {
+  fc.assert(
+    fc.property(jitteredSeries, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 3 }), fc.integer({ min: 4, max: 600 }), (samples, cuts, cap) => {
+      const want = hex(refEncode(samples));
+      assert.equal(hex(encode(samples).bytes()), want);
+      const c = encodeMany(samples, cuts, cap);
+      assert.equal(hex(c.bytes()), want);
+      assertSamples(decode(c), samples);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('appendMany continues a chunk wrapped from bytes and stops at 65535 samples like append', () => {
+  const first: [number, number][] = [[10, 1], [20, 2], [31, 2.5]];
+  const more: [number, number][] = Array.from({ length: 50 }, (_, i) => [40 + i * 10 + (i % 3), i * 0.5] as [number, number]);
+  const c = new XORChunk(encode(first).bytes().slice());
+  c.appender().appendMany(more.map((s) => s[0]), more.map((s) => s[1]));
+  assert.equal(hex(c.bytes()), hex(refEncode([...first, ...more])));
+
+  const full = new XORChunk();
+  const n = 0xffff;
+  const ts = Float64Array.from({ length: n + 1 }, (_, i) => i * 1000);
+  const vs = Float64Array.from({ length: n + 1 }, (_, i) => i % 7);
+  const a = full.appender();
+  assert.throws(() => a.appendMany(ts, vs), RangeError);
+  assert.equal(full.numSamples(), n);
+});
