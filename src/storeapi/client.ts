@@ -448,7 +448,9 @@ class RemoteSeries implements Series {
 export class RawXORIterator implements SampleIterator {
   t = 0;
   v = 0;
-  private ci = 0;
+  /** Cursor for next/seek: part and chunk index of the next chunk to load. */
+  private pi = 0;
+  private ci = -1;
   private bufT = EMPTY_F64;
   private bufV = EMPTY_F64;
   private bi = 0;
@@ -457,50 +459,37 @@ export class RawXORIterator implements SampleIterator {
   private error: Error | null = null;
 
   private constructor(
-    private readonly bufs: Uint8Array[],
-    private readonly off: Int32Array,
-    private readonly len: Int32Array,
-    private readonly minT: Float64Array,
-    private readonly maxT: Float64Array,
+    private readonly parts: readonly DecodedSeries[],
     private readonly mint: number,
     private readonly maxt: number,
   ) {}
 
   /** The iterator for these parts when all chunks qualify (raw XOR, ordered, disjoint), else null. */
   static of(parts: readonly DecodedSeries[], mint: number, maxt: number): RawXORIterator | null {
-    let n = 0;
-    for (const p of parts) n += p.chunkTo - p.chunkFrom;
-    const bufs: Uint8Array[] = new Array(n);
-    const off = new Int32Array(n);
-    const len = new Int32Array(n);
-    const minT = new Float64Array(n);
-    const maxT = new Float64Array(n);
-    let k = 0;
     let prevMax = -Infinity;
-    for (const p of parts) {
+    for (let k = 0; k < parts.length; k++) {
+      const p = parts[k]!;
       const t = p.table;
       for (let i = p.chunkFrom; i < p.chunkTo; i++) {
         const s = t.subStart(i);
         if (t.subEnd[i]! - s !== 1 || t.subSlot[s] !== 0 || t.subType[s] !== 0) return null;
-        const mn = t.minT[i]!;
-        if (mn <= prevMax) return null;
+        if (t.minT[i]! <= prevMax) return null;
         prevMax = t.maxT[i]!;
-        bufs[k] = t.buf;
-        off[k] = t.subOff[s]!;
-        len[k] = t.subLen[s]!;
-        minT[k] = mn;
-        maxT[k] = prevMax;
-        k++;
       }
     }
-    return new RawXORIterator(bufs, off, len, minT, maxT, mint, maxt);
+    return new RawXORIterator(parts, mint, maxt);
   }
 
   sampleCountUpperBound(): number {
     let n = 0;
-    for (let i = 0; i < this.bufs.length; i++) {
-      if (this.maxT[i]! < this.mint || this.minT[i]! > this.maxt) continue;
-      n += xorSampleCount(this.bufs[i]!, this.off[i]!, this.len[i]!);
+    for (let k = 0; k < this.parts.length; k++) {
+      const p = this.parts[k]!;
+      const t = p.table;
+      for (let i = p.chunkFrom; i < p.chunkTo; i++) {
+        if (t.maxT[i]! < this.mint || t.minT[i]! > this.maxt) continue;
+        const s = t.subStart(i);
+        n += xorSampleCount(t.buf, t.subOff[s]!, t.subLen[s]!);
+      }
     }
     return n;
   }
@@ -510,32 +499,48 @@ export class RawXORIterator implements SampleIterator {
     if (to > this.maxt) to = this.maxt;
     this.done = true;
     let o = off;
-    for (let i = 0; i < this.bufs.length; i++) {
-      if (this.maxT[i]! < from) continue;
-      if (this.minT[i]! > to) break;
-      const r = decodeXORInto(this.bufs[i]!, this.off[i]!, this.len[i]!, from, to, ts, vs, o);
-      if (r < 0) {
-        this.error = new Error(xorDecodeError);
-        break;
+    for (let k = 0; k < this.parts.length; k++) {
+      const p = this.parts[k]!;
+      const t = p.table;
+      for (let i = p.chunkFrom; i < p.chunkTo; i++) {
+        if (t.maxT[i]! < from) continue;
+        if (t.minT[i]! > to) return o - off;
+        const s = t.subStart(i);
+        const r = decodeXORInto(t.buf, t.subOff[s]!, t.subLen[s]!, from, to, ts, vs, o);
+        if (r < 0) {
+          this.error = new Error(xorDecodeError);
+          return o - off;
+        }
+        o = r;
       }
-      o = r;
     }
     return o - off;
   }
 
-  /** Decodes chunk ci (restricted to [max(from, mint), maxt]) into the buffer; false at the end. */
+  /** Decodes the next chunk with samples in [from, maxt] into the buffer; false at the end. */
   private load(from: number): boolean {
     for (;;) {
-      if (this.ci >= this.bufs.length) return false;
+      if (this.pi >= this.parts.length) return false;
+      const p = this.parts[this.pi]!;
+      if (this.ci < p.chunkFrom) this.ci = p.chunkFrom;
+      if (this.ci >= p.chunkTo) {
+        this.pi++;
+        this.ci = -1;
+        continue;
+      }
       const i = this.ci++;
-      if (this.maxT[i]! < from) continue;
-      if (this.minT[i]! > this.maxt) return false;
-      const cap = xorSampleCount(this.bufs[i]!, this.off[i]!, this.len[i]!);
+      const t = p.table;
+      if (t.maxT[i]! < from) continue;
+      if (t.minT[i]! > this.maxt) return false;
+      const s = t.subStart(i);
+      const off = t.subOff[s]!;
+      const len = t.subLen[s]!;
+      const cap = xorSampleCount(t.buf, off, len);
       if (this.bufT.length < cap) {
         this.bufT = new Float64Array(Math.max(cap, 128));
         this.bufV = new Float64Array(Math.max(cap, 128));
       }
-      const r = decodeXORInto(this.bufs[i]!, this.off[i]!, this.len[i]!, from, this.maxt, this.bufT, this.bufV, 0);
+      const r = decodeXORInto(t.buf, off, len, from, this.maxt, this.bufT, this.bufV, 0);
       if (r < 0) {
         this.error = new Error(xorDecodeError);
         return false;

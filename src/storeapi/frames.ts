@@ -32,12 +32,26 @@ function varintLenNum(v: number): number {
 }
 
 function varintLenBig(v: bigint): number {
-  let n = 1;
-  while (v >= 128n) {
-    v >>= 7n;
-    n++;
-  }
+  const hi = Number(v >> 32n);
+  if (hi === 0) return varintLen32(Number(v));
+  return Math.ceil((64 - Math.clz32(hi)) / 7);
+}
+
+/** UTF-8 length of a string (a JS loop for the common short ASCII case, no native call). */
+function utf8Len(s: string): number {
+  const n = s.length;
+  if (n > 64) return Buffer.byteLength(s, 'utf8');
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
   return n;
+}
+
+/** Writes a string of `bytes` UTF-8 bytes at p; ASCII (bytes === length) without a native call. */
+function wStr(buf: Buffer, p: number, s: string, bytes: number): number {
+  if (bytes === s.length && bytes <= 64) {
+    for (let i = 0; i < bytes; i++) buf[p + i] = s.charCodeAt(i);
+    return p + bytes;
+  }
+  return p + buf.write(s, p, bytes, 'utf8');
 }
 
 // ----------------------------------------------------------------------------- encoder
@@ -165,8 +179,8 @@ export class SeriesFrameEncoder {
       const flat = this.seriesLabels[s]!;
       let size = 0;
       for (let i = 0; i < flat.length; i += 2) {
-        const nb = Buffer.byteLength(flat[i]!, 'utf8');
-        const vb = Buffer.byteLength(flat[i + 1]!, 'utf8');
+        const nb = utf8Len(flat[i]!);
+        const vb = utf8Len(flat[i + 1]!);
         labelStrLen.push(nb, vb);
         const l = (nb > 0 ? 1 + varintLen32(nb) + nb : 0) + (vb > 0 ? 1 + varintLen32(vb) + vb : 0);
         size += 1 + varintLen32(l) + l;
@@ -199,35 +213,8 @@ export class SeriesFrameEncoder {
     // Pass 2: write.
     const buf = Buffer.allocUnsafe(frameLen);
     let p = 0;
-    const u32 = (v: number): void => {
-      while (v >= 0x80) {
-        buf[p++] = (v & 0x7f) | 0x80;
-        v >>>= 7;
-      }
-      buf[p++] = v;
-    };
-    const num = (v: number): void => {
-      // Times at/beyond ±(2^53−1) are sent as MaxInt64/MinInt64 (msToInt64).
-      if (v < 0 || v >= Number.MAX_SAFE_INTEGER) {
-        big(BigInt.asUintN(64, msToInt64(v)));
-        return;
-      }
-      while (v >= 0x80) {
-        buf[p++] = (v % 128) | 0x80;
-        v = Math.floor(v / 128);
-      }
-      buf[p++] = v;
-    };
-    const big = (v: bigint): void => {
-      // Low 28 bits at a time keep the common path in numbers.
-      while (v >= 0x80n) {
-        buf[p++] = Number(v & 0x7fn) | 0x80;
-        v >>= 7n;
-      }
-      buf[p++] = Number(v);
-    };
     buf[p++] = this.batch ? 0x22 : 0x0a;
-    u32(bodyLen);
+    p = wU32(buf, p, bodyLen);
     c = 0;
     let li = 0;
     let si = 0;
@@ -235,7 +222,7 @@ export class SeriesFrameEncoder {
     for (let s = 0; s < ns; s++) {
       if (this.batch) {
         buf[p++] = 0x0a;
-        u32(seriesSize[s]!);
+        p = wU32(buf, p, seriesSize[s]!);
       }
       const flat = this.seriesLabels[s]!;
       for (let i = 0; i < flat.length; i += 2) {
@@ -243,53 +230,53 @@ export class SeriesFrameEncoder {
         const vb = labelStrLen[li++]!;
         const l = (nb > 0 ? 1 + varintLen32(nb) + nb : 0) + (vb > 0 ? 1 + varintLen32(vb) + vb : 0);
         buf[p++] = 0x0a;
-        u32(l);
+        p = wU32(buf, p, l);
         if (nb > 0) {
           buf[p++] = 0x0a;
-          u32(nb);
-          p += buf.write(flat[i]!, p, nb, 'utf8');
+          p = wU32(buf, p, nb);
+          p = wStr(buf, p, flat[i]!, nb);
         }
         if (vb > 0) {
           buf[p++] = 0x12;
-          u32(vb);
-          p += buf.write(flat[i + 1]!, p, vb, 'utf8');
+          p = wU32(buf, p, vb);
+          p = wStr(buf, p, flat[i + 1]!, vb);
         }
       }
       const end = this.seriesChunkEnd[s]!;
       for (; c < end; c++) {
         buf[p++] = 0x12;
-        u32(chunkSize[c]!);
+        p = wU32(buf, p, chunkSize[c]!);
         const mn = this.chunkMin[c]!;
         const mx = this.chunkMax[c]!;
         if (mn !== 0) {
           buf[p++] = 0x08;
-          num(mn);
+          p = wNum(buf, p, mn);
         }
         if (mx !== 0) {
           buf[p++] = 0x10;
-          num(mx);
+          p = wNum(buf, p, mx);
         }
         const subs = this.chunkSubs[c]!;
         for (let k = 0; k < subs.length; k++) {
           const sub = subs[k];
           if (!sub) continue;
           buf[p++] = (SUB_FIELD[k]! << 3) | 2;
-          u32(subSize[si++]!);
+          p = wU32(buf, p, subSize[si++]!);
           if (sub.type !== 0) {
             buf[p++] = 0x08;
-            u32(sub.type);
+            p = wU32(buf, p, sub.type);
           }
           const dl = sub.data.length;
           if (dl > 0) {
             buf[p++] = 0x12;
-            u32(dl);
+            p = wU32(buf, p, dl);
             buf.set(sub.data, p);
             p += dl;
           }
           const h = hashes[hi++]!;
           if (h !== 0n) {
             buf[p++] = 0x18;
-            big(h);
+            p = wBig(buf, p, h);
           }
         }
       }
@@ -307,6 +294,39 @@ export class SeriesFrameEncoder {
     this.pendingBytes = this.open ? this.labelsBytes + 8 + this.chunkMin.length * 40 : 0;
     return buf;
   }
+}
+
+function wU32(buf: Buffer, p: number, v: number): number {
+  while (v >= 0x80) {
+    buf[p++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[p++] = v;
+  return p;
+}
+
+/** An int64 field value; times at/beyond ±(2^53−1) are sent as MaxInt64/MinInt64 (msToInt64). */
+function wNum(buf: Buffer, p: number, v: number): number {
+  if (v < 0 || v >= Number.MAX_SAFE_INTEGER) return wBig(buf, p, BigInt.asUintN(64, msToInt64(v)));
+  while (v >= 0x80) {
+    buf[p++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  buf[p++] = v;
+  return p;
+}
+
+function wBig(buf: Buffer, p: number, v: bigint): number {
+  // 28 bits at a time in numbers.
+  while (v >= 0x10000000n) {
+    let x = Number(v & 0xfffffffn);
+    for (let k = 0; k < 4; k++) {
+      buf[p++] = (x & 0x7f) | 0x80;
+      x >>>= 7;
+    }
+    v >>= 28n;
+  }
+  return wU32(buf, p, Number(v));
 }
 
 /** SeriesResponse{warning}. */
@@ -413,208 +433,252 @@ export interface DecodedFrame {
 
 const td = new TextDecoder('utf-8', { fatal: false });
 
+/**
+ * Interned label strings: label names and most values repeat from series to series, so equal
+ * strings are shared instead of decoded again (less work and garbage per series). Keyed by an
+ * FNV-1a hash of the bytes and verified; bounded by clearing.
+ */
+const interned = new Map<number, string>();
+const MAX_INTERNED = 200_000;
+const MAX_INTERN_LEN = 64;
+
 function decodeStr(b: Uint8Array, from: number, to: number): string {
-  // Short ASCII strings (label names, most values) without TextDecoder's call overhead.
-  if (to - from <= 32) {
-    let ascii = true;
-    for (let i = from; i < to; i++) {
-      if (b[i]! >= 0x80) {
-        ascii = false;
+  const n = to - from;
+  if (n === 0) return '';
+  if (n > MAX_INTERN_LEN) return td.decode(b.subarray(from, to));
+  let h = 0x811c9dc5;
+  let ascii = 0;
+  for (let i = from; i < to; i++) {
+    const c = b[i]!;
+    ascii |= c;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  if (ascii >= 0x80) return td.decode(b.subarray(from, to));
+  h = (h ^ n) >>> 0;
+  const hit = interned.get(h);
+  if (hit !== undefined && hit.length === n) {
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (hit.charCodeAt(i) !== b[from + i]) {
+        same = false;
         break;
       }
     }
-    if (ascii) {
-      let s = '';
-      for (let i = from; i < to; i++) s += String.fromCharCode(b[i]!);
-      return s;
-    }
+    if (same) return hit;
   }
-  return td.decode(b.subarray(from, to));
+  const s = td.decode(b.subarray(from, to));
+  if (interned.size >= MAX_INTERNED) interned.clear();
+  interned.set(h, s);
+  return s;
 }
 
 /** Decodes one SeriesResponse. Chunks are views into `buf`. Unknown fields are skipped (proto3). */
 export function decodeSeriesResponse(buf: Uint8Array): DecodedFrame {
-  let p = 0;
-  const end = buf.length;
-  const out: DecodedFrame = { series: [], warning: null };
-  let table: ChunkTable | null = null;
-  const tbl = (): ChunkTable => (table ??= new ChunkTable(buf));
+  return new FrameDecoder(buf).frame();
+}
 
-  const u32 = (): number => {
-    let r = 0;
-    let shift = 0;
-    for (;;) {
-      if (p >= end) throw new FrameDecodeError('truncated varint');
-      const b = buf[p++]!;
-      if (shift < 28) r |= (b & 0x7f) << shift;
-      else r += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return r;
-      shift += 7;
-      if (shift > 63) throw new FrameDecodeError('varint too long');
-    }
-  };
-  /** int64 varint as a number (beyond ±2^53: clamped as msFromInt64 does). */
-  const i64 = (): number => {
-    let lo = 0;
-    let mul = 1;
-    const start = p;
-    for (let i = 0; i < 10; i++) {
-      if (p >= end) throw new FrameDecodeError('truncated varint');
-      const b = buf[p++]!;
-      if (i < 7) {
-        lo += (b & 0x7f) * mul;
-        mul *= 128;
-        if (b < 0x80) return lo;
-      } else {
-        // Long varint: exact in BigInt.
-        p = start;
-        let v = 0n;
-        let sh = 0n;
-        for (let k = 0; k < 10; k++) {
-          const c = buf[p++]!;
-          v |= BigInt(c & 0x7f) << sh;
-          sh += 7n;
-          if (c < 0x80) break;
-          if (p >= end) throw new FrameDecodeError('truncated varint');
-        }
-        const s = BigInt.asIntN(64, v);
-        if (s > BigInt(Number.MAX_SAFE_INTEGER)) return Number.MAX_SAFE_INTEGER;
-        if (s < BigInt(Number.MIN_SAFE_INTEGER)) return Number.MIN_SAFE_INTEGER;
-        return Number(s);
+/** One pass over a SeriesResponse (methods, not closures: see decodeXORInto). */
+class FrameDecoder {
+  private p = 0;
+  private readonly end: number;
+  private table: ChunkTable | null = null;
+  private readonly out: DecodedFrame = { series: [], warning: null };
+
+  constructor(private readonly buf: Uint8Array) {
+    this.end = buf.length;
+  }
+
+  private tbl(): ChunkTable {
+    return (this.table ??= new ChunkTable(this.buf));
+  }
+
+  private u32(): number {
+    const buf = this.buf;
+    let p = this.p;
+    if (p < this.end) {
+      const b = buf[p]!;
+      if (b < 0x80) {
+        this.p = p + 1;
+        return b;
       }
     }
-    throw new FrameDecodeError('varint too long');
-  };
-  const skip = (wire: number): void => {
-    if (wire === 0) {
-      while (p < end && buf[p++]! >= 0x80);
-    } else if (wire === 1) p += 8;
-    else if (wire === 2) {
-      const n = u32();
-      p += n;
-    } else if (wire === 5) p += 4;
-    else throw new FrameDecodeError(`unsupported wire type ${wire}`);
-    if (p > end) throw new FrameDecodeError('truncated field');
-  };
+    let r = 0;
+    let mul = 1;
+    for (let k = 0; ; k++) {
+      if (p >= this.end) throw new FrameDecodeError('truncated varint');
+      if (k >= 10) throw new FrameDecodeError('varint too long');
+      const b = buf[p++]!;
+      r += (b & 0x7f) * mul;
+      mul *= 128;
+      if (b < 0x80) break;
+    }
+    this.p = p;
+    return r;
+  }
 
-  const chunk = (slot: number, to: number): void => {
-    const t = tbl();
+  /** int64 varint as a number (beyond ±2^53: clamped as msFromInt64 does). */
+  private i64(): number {
+    const buf = this.buf;
+    const start = this.p;
+    let p = start;
+    let lo = 0;
+    let mul = 1;
+    for (let i = 0; i < 7; i++) {
+      if (p >= this.end) throw new FrameDecodeError('truncated varint');
+      const b = buf[p++]!;
+      lo += (b & 0x7f) * mul;
+      mul *= 128;
+      if (b < 0x80) {
+        this.p = p;
+        return lo;
+      }
+    }
+    // Long varint: exact in BigInt.
+    p = start;
+    let v = 0n;
+    let sh = 0n;
+    for (let k = 0; ; k++) {
+      if (p >= this.end || k >= 10) throw new FrameDecodeError('truncated varint');
+      const c = buf[p++]!;
+      v |= BigInt(c & 0x7f) << sh;
+      sh += 7n;
+      if (c < 0x80) break;
+    }
+    this.p = p;
+    const x = BigInt.asIntN(64, v);
+    if (x > BigInt(Number.MAX_SAFE_INTEGER)) return Number.MAX_SAFE_INTEGER;
+    if (x < BigInt(Number.MIN_SAFE_INTEGER)) return Number.MIN_SAFE_INTEGER;
+    return Number(x);
+  }
+
+  private skip(wire: number): void {
+    if (wire === 0) this.u32();
+    else if (wire === 1) this.p += 8;
+    else if (wire === 2) {
+      const n = this.u32();
+      this.p += n;
+    } else if (wire === 5) this.p += 4;
+    else throw new FrameDecodeError(`unsupported wire type ${wire}`);
+    if (this.p > this.end) throw new FrameDecodeError('truncated field');
+  }
+
+  private chunk(t: ChunkTable, slot: number, to: number): void {
     let type = 0;
     let off = 0;
     let len = 0;
-    while (p < to) {
-      const tag = u32();
-      const f = tag >>> 3;
-      if (f === 1 && (tag & 7) === 0) type = u32();
-      else if (f === 2 && (tag & 7) === 2) {
-        len = u32();
-        off = p;
-        p += len;
-      } else skip(tag & 7);
+    while (this.p < to) {
+      const tag = this.u32();
+      if (tag === 0x08) type = this.u32();
+      else if (tag === 0x12) {
+        len = this.u32();
+        off = this.p;
+        this.p += len;
+      } else this.skip(tag & 7);
     }
-    if (p !== to) throw new FrameDecodeError('chunk overruns its message');
+    if (this.p !== to) throw new FrameDecodeError('chunk overruns its message');
     t.addSub(slot, type, off, len);
-  };
+  }
 
-  const aggrChunk = (to: number): void => {
-    const t = tbl();
+  private aggrChunk(to: number): void {
+    const t = this.tbl();
     let mn = 0;
     let mx = 0;
-    // Times come first in a canonical encoding; record the chunk once they are known.
+    // Times come first in a canonical encoding; the chunk is recorded once they are known.
     let added = false;
-    const ensure = (): void => {
-      if (!added) {
-        t.addChunk(mn, mx);
-        added = true;
-      }
-    };
-    while (p < to) {
-      const tag = u32();
+    while (this.p < to) {
+      const tag = this.u32();
       const f = tag >>> 3;
       const w = tag & 7;
-      if (f === 1 && w === 0 && !added) mn = i64();
-      else if (f === 2 && w === 0 && !added) mx = i64();
-      else if (f >= 3 && f <= 8 && w === 2) {
-        ensure();
-        const n = u32();
-        chunk(f - 3, p + n);
-      } else if ((f === 1 || f === 2) && w === 0) {
-        // Times after a sub-chunk (non-canonical order): patch the recorded chunk.
-        const v = i64();
-        if (f === 1) t.minT[t.n - 1] = v;
+      if ((f === 1 || f === 2) && w === 0) {
+        const v = this.i64();
+        if (!added) {
+          if (f === 1) mn = v;
+          else mx = v;
+        } else if (f === 1) t.minT[t.n - 1] = v;
         else t.maxT[t.n - 1] = v;
-      } else skip(w);
+      } else if (f >= 3 && f <= 8 && w === 2) {
+        if (!added) {
+          t.addChunk(mn, mx);
+          added = true;
+        }
+        const n = this.u32();
+        this.chunk(t, f - 3, this.p + n);
+      } else this.skip(w);
     }
-    ensure();
-    if (p !== to) throw new FrameDecodeError('aggregate chunk overruns its message');
-  };
+    if (!added) t.addChunk(mn, mx);
+    if (this.p !== to) throw new FrameDecodeError('aggregate chunk overruns its message');
+  }
 
-  const series = (to: number): void => {
+  private series(to: number): void {
+    const buf = this.buf;
     const flat: string[] = [];
     let labelsFrom = -1;
     let labelsTo = -1;
-    const t = tbl();
+    const t = this.tbl();
     const chunkFrom = t.n;
-    while (p < to) {
-      const tag = u32();
-      const f = tag >>> 3;
-      const w = tag & 7;
-      if (f === 1 && w === 2) {
-        const tagStart = p - 1;
-        const n = u32();
-        const lend = p + n;
+    while (this.p < to) {
+      const tagStart = this.p;
+      const tag = this.u32();
+      if (tag === 0x0a) {
+        const n = this.u32();
+        const lend = this.p + n;
+        if (lend > to) throw new FrameDecodeError('label overruns its message');
         if (labelsFrom < 0) labelsFrom = tagStart;
         let name = '';
         let value = '';
-        while (p < lend) {
-          const lt = u32();
+        while (this.p < lend) {
+          const lt = this.u32();
           if (lt === 0x0a || lt === 0x12) {
-            const sl = u32();
+            const sl = this.u32();
+            const p = this.p;
             if (p + sl > lend) throw new FrameDecodeError('label overruns its message');
-            const s = decodeStr(buf, p, p + sl);
-            p += sl;
-            if (lt === 0x0a) name = s;
-            else value = s;
-          } else skip(lt & 7);
+            const str = decodeStr(buf, p, p + sl);
+            this.p = p + sl;
+            if (lt === 0x0a) name = str;
+            else value = str;
+          } else this.skip(lt & 7);
         }
-        if (p !== lend) throw new FrameDecodeError('label overruns its message');
-        labelsTo = p;
+        if (this.p !== lend) throw new FrameDecodeError('label overruns its message');
+        labelsTo = lend;
         flat.push(name, value);
-      } else if (f === 2 && w === 2) {
-        const n = u32();
-        aggrChunk(p + n);
-      } else skip(w);
+      } else if (tag === 0x12) {
+        const n = this.u32();
+        this.aggrChunk(this.p + n);
+      } else this.skip(tag & 7);
     }
-    if (p !== to) throw new FrameDecodeError('series overruns its message');
-    out.series.push({ flat, labelsFrom: labelsFrom < 0 ? p : labelsFrom, labelsTo: labelsTo < 0 ? p : labelsTo, table: t, chunkFrom, chunkTo: t.n });
-  };
-
-  while (p < end) {
-    const tag = u32();
-    const f = tag >>> 3;
-    const w = tag & 7;
-    if (f === 1 && w === 2) {
-      const n = u32();
-      series(p + n);
-    } else if (f === 2 && w === 2) {
-      const n = u32();
-      if (p + n > end) throw new FrameDecodeError('warning overruns the message');
-      out.warning = td.decode(buf.subarray(p, p + n));
-      p += n;
-    } else if (f === 4 && w === 2) {
-      const n = u32();
-      const bend = p + n;
-      if (bend > end) throw new FrameDecodeError('batch overruns the message');
-      while (p < bend) {
-        const st = u32();
-        if (st === 0x0a) {
-          const sn = u32();
-          series(p + sn);
-        } else skip(st & 7);
-      }
-    } else skip(w);
+    if (this.p !== to) throw new FrameDecodeError('series overruns its message');
+    this.out.series.push({ flat, labelsFrom: labelsFrom < 0 ? to : labelsFrom, labelsTo: labelsTo < 0 ? to : labelsTo, table: t, chunkFrom, chunkTo: t.n });
   }
-  return out;
+
+  frame(): DecodedFrame {
+    const end = this.end;
+    while (this.p < end) {
+      const tag = this.u32();
+      if (tag === 0x0a) {
+        const n = this.u32();
+        if (this.p + n > end) throw new FrameDecodeError('series overruns the message');
+        this.series(this.p + n);
+      } else if (tag === 0x12) {
+        const n = this.u32();
+        if (this.p + n > end) throw new FrameDecodeError('warning overruns the message');
+        this.out.warning = td.decode(this.buf.subarray(this.p, this.p + n));
+        this.p += n;
+      } else if (tag === 0x22) {
+        const n = this.u32();
+        const bend = this.p + n;
+        if (bend > end) throw new FrameDecodeError('batch overruns the message');
+        while (this.p < bend) {
+          const st = this.u32();
+          if (st === 0x0a) {
+            const sn = this.u32();
+            if (this.p + sn > bend) throw new FrameDecodeError('series overruns its batch');
+            this.series(this.p + sn);
+          } else this.skip(st & 7);
+        }
+      } else this.skip(tag & 7);
+    }
+    return this.out;
+  }
 }
 
 /** Labels from decoded flat strings: trusted when sorted and free of empty values, else normalised. */

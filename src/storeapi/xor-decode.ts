@@ -28,6 +28,8 @@ export let xorDecodeError = '';
  * samples decoded before the error are written).
  */
 export function decodeXORInto(buf: Uint8Array, off: number, len: number, from: number, to: number, ts: Float64Array, vs: Float64Array, o: number): number {
+  // No closures here: esbuild's keepNames wraps each closure creation in a __name() call, and
+  // mutable captured state lives in a context object; both showed up in the querier profile.
   if (len < 2) {
     xorDecodeError = 'XOR chunk too short';
     return -1;
@@ -36,53 +38,38 @@ export function decodeXORInto(buf: Uint8Array, off: number, len: number, from: n
   if (total === 0) return o;
   const endBit = len * 8;
   let pos = 16; // bit position relative to off
-  // Reads n ≤ 25 bits at pos (bounds checked by the caller through endBit).
-  const bits = (n: number): number => {
-    const i = off + (pos >>> 3);
-    const sh = pos & 7;
-    // Four bytes past the chunk end may be read (as 0 past the buffer): only the needed bits count.
-    const w = ((buf[i]! << 24) | ((buf[i + 1] ?? 0) << 16) | ((buf[i + 2] ?? 0) << 8) | (buf[i + 3] ?? 0)) >>> 0;
-    pos += n;
-    return ((w << sh) >>> 0) >>> (32 - n);
-  };
-  const bits32 = (n: number): number => {
-    if (n <= 25) return bits(n);
-    const hi = bits(n - 16);
-    return hi * 65536 + bits(16);
-  };
-  const trunc = (): number => {
-    xorDecodeError = `XOR chunk truncated: ${len} bytes for ${total} samples`;
-    return -1;
-  };
   // First timestamp: signed varint (zigzag).
   let u = 0;
   let mul = 1;
   for (let k = 0; ; k++) {
-    if (pos + 8 > endBit || k >= 10) return trunc();
-    const b = bits(8);
+    if (pos + 8 > endBit || k >= 10) return truncated(len, total);
+    const b = buf[off + (pos >>> 3)]!; // byte aligned here
+    pos += 8;
     u += (b & 0x7f) * mul;
     mul *= 128;
     if (b < 0x80) break;
   }
   let t = u % 2 === 0 ? u / 2 : -(u + 1) / 2;
-  if (pos + 64 > endBit) return trunc();
-  let vHi = bits32(32);
-  let vLo = bits32(32);
-  u32[HI] = vHi;
-  u32[LO] = vLo;
+  if (pos + 64 > endBit) return truncated(len, total);
+  let vHi = readBits(buf, off, pos, 16) * 65536 + readBits(buf, off, pos + 16, 16);
+  let vLo = readBits(buf, off, pos + 32, 16) * 65536 + readBits(buf, off, pos + 48, 16);
+  pos += 64;
   if (t > to) return o;
   if (t >= from) {
+    u32[HI] = vHi;
+    u32[LO] = vLo;
     ts[o] = t;
     vs[o] = f64[0]!;
     o++;
   }
   if (total === 1) return o;
-  // Second timestamp: uvarint delta.
+  // Second timestamp: uvarint delta (byte aligned after 64 value bits).
   u = 0;
   mul = 1;
   for (let k = 0; ; k++) {
-    if (pos + 8 > endBit || k >= 10) return trunc();
-    const b = bits(8);
+    if (pos + 8 > endBit || k >= 10) return truncated(len, total);
+    const b = buf[off + (pos >>> 3)]!;
+    pos += 8;
     u += (b & 0x7f) * mul;
     mul *= 128;
     if (b < 0x80) break;
@@ -92,41 +79,51 @@ export function decodeXORInto(buf: Uint8Array, off: number, len: number, from: n
   t += delta;
   let leading = 0;
   let trailing = 0;
+  // Fast reads need 4 bytes from the current byte on; the last 3 bytes of the buffer use the slow path.
+  const fastEnd = (buf.length - off - 3) * 8;
   for (let n = 1; n < total; n++) {
     if (n > 1) {
-      if (pos >= endBit) return trunc();
-      // Prefix: count of leading ones, up to four.
-      let ones = 0;
-      while (ones < 4) {
-        if (pos >= endBit) return trunc();
-        if (bits(1) === 0) break;
-        ones++;
-      }
+      if (pos >= endBit) return truncated(len, total);
+      // Prefix: up to four leading ones, read from a 4-bit peek.
+      const avail = endBit - pos;
+      const peek = pos < fastEnd ? readBitsFast(buf, off, pos, 4) : readBits(buf, off, pos, 4);
+      const w = avail >= 4 ? peek : peek & (0xf << (4 - avail)) & 0xf;
+      const ones = w === 0xf ? 4 : Math.clz32(~(w << 28));
+      if (ones + (ones < 4 ? 1 : 0) > avail) return truncated(len, total);
+      pos += ones < 4 ? ones + 1 : 4;
       let dod = 0;
       if (ones > 0) {
         if (ones < 4) {
           const sz = ones === 1 ? 14 : ones === 2 ? 17 : 20;
-          if (pos + sz > endBit) return trunc();
-          dod = bits(sz);
+          if (pos + sz > endBit) return truncated(len, total);
+          dod = pos < fastEnd ? readBitsFast(buf, off, pos, sz) : readBits(buf, off, pos, sz);
+          pos += sz;
           if (dod > 1 << (sz - 1)) dod -= 1 << sz;
         } else {
-          if (pos + 64 > endBit) return trunc();
-          const hi = bits32(32);
-          const lo = bits32(32);
+          if (pos + 64 > endBit) return truncated(len, total);
+          const hi = readBits(buf, off, pos, 16) * 65536 + readBits(buf, off, pos + 16, 16);
+          const lo = readBits(buf, off, pos + 32, 16) * 65536 + readBits(buf, off, pos + 48, 16);
+          pos += 64;
           dod = (hi | 0) * TWO32 + lo;
         }
       }
       delta += dod;
       t += delta;
     }
-    // Value.
-    if (pos >= endBit) return trunc();
-    if (bits(1) === 1) {
-      if (pos >= endBit) return trunc();
-      if (bits(1) === 1) {
-        if (pos + 11 > endBit) return trunc();
-        leading = bits(5);
-        let sig = bits(6);
+    // Value: '0' same, '10' reuse leading/trailing, '11' new leading/sig.
+    if (pos + 1 > endBit) return truncated(len, total);
+    const c0 = pos < fastEnd ? readBitsFast(buf, off, pos, 2) : readBits(buf, off, pos, Math.min(2, endBit - pos)) << (endBit - pos >= 2 ? 0 : 1);
+    if (c0 < 2) {
+      pos += 1;
+    } else {
+      if (pos + 2 > endBit) return truncated(len, total);
+      pos += 2;
+      if (c0 === 3) {
+        if (pos + 11 > endBit) return truncated(len, total);
+        const x = pos < fastEnd ? readBitsFast(buf, off, pos, 11) : readBits(buf, off, pos, 11);
+        pos += 11;
+        leading = x >>> 6;
+        let sig = x & 63;
         if (sig === 0) sig = 64;
         trailing = 64 - leading - sig;
         if (trailing < 0) {
@@ -135,11 +132,14 @@ export function decodeXORInto(buf: Uint8Array, off: number, len: number, from: n
         }
       }
       const sig = 64 - leading - trailing;
-      if (pos + sig > endBit) return trunc();
+      if (pos + sig > endBit) return truncated(len, total);
       let xh: number;
       let xl: number;
       if (sig <= 32) {
-        const x = bits32(sig);
+        let x: number;
+        if (sig <= 25) x = pos < fastEnd ? readBitsFast(buf, off, pos, sig) : readBits(buf, off, pos, sig);
+        else x = readBits(buf, off, pos, sig - 16) * 65536 + readBits(buf, off, pos + sig - 16, 16);
+        pos += sig;
         if (trailing >= 32) {
           xh = trailing === 32 ? x : (x << (trailing - 32)) >>> 0;
           xl = 0;
@@ -151,8 +151,10 @@ export function decodeXORInto(buf: Uint8Array, off: number, len: number, from: n
           xh = x >>> (32 - trailing);
         }
       } else {
-        const hi = bits32(sig - 32);
-        const lo = bits32(32);
+        const hn = sig - 32;
+        const hi = hn <= 16 ? readBits(buf, off, pos, hn) : readBits(buf, off, pos, hn - 16) * 65536 + readBits(buf, off, pos + hn - 16, 16);
+        const lo = readBits(buf, off, pos + hn, 16) * 65536 + readBits(buf, off, pos + hn + 16, 16);
+        pos += sig;
         if (trailing === 0) {
           xh = hi;
           xl = lo;
@@ -174,4 +176,24 @@ export function decodeXORInto(buf: Uint8Array, off: number, len: number, from: n
     }
   }
   return o;
+}
+
+function truncated(len: number, total: number): number {
+  xorDecodeError = `XOR chunk truncated: ${len} bytes for ${total} samples`;
+  return -1;
+}
+
+/** n ≤ 25 bits at bit `pos` of the chunk at `off`; needs 4 readable bytes from the current byte. */
+function readBitsFast(buf: Uint8Array, off: number, pos: number, n: number): number {
+  const i = off + (pos >>> 3);
+  const w = (buf[i]! << 24) | (buf[i + 1]! << 16) | (buf[i + 2]! << 8) | buf[i + 3]!;
+  return (w << (pos & 7)) >>> (32 - n);
+}
+
+/** n ≤ 25 bits at bit `pos`, reading bytes past the buffer end as 0. */
+function readBits(buf: Uint8Array, off: number, pos: number, n: number): number {
+  const i = off + (pos >>> 3);
+  const l = buf.length;
+  const w = (buf[i]! << 24) | ((i + 1 < l ? buf[i + 1]! : 0) << 16) | ((i + 2 < l ? buf[i + 2]! : 0) << 8) | (i + 3 < l ? buf[i + 3]! : 0);
+  return (w << (pos & 7)) >>> (32 - n);
 }
