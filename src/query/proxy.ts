@@ -127,12 +127,27 @@ class EndpointCursor {
     private readonly warnings: string[],
   ) {}
 
-  /** Moves to the next series (head undefined at the end or after a failure turned into a warning). */
-  async advance(): Promise<void> {
+  /**
+   * Moves to the next series (head undefined at the end or after a failure turned into a warning).
+   * Synchronous (undefined) when the endpoint's iterator has the series buffered (pullBuffered).
+   */
+  advance(): Promise<void> | undefined {
     if (this.finished) {
       this.head = undefined;
-      return;
+      return undefined;
     }
+    const it = this.it as (AsyncIterator<Series> & { pullBuffered?: () => Series | undefined }) | null;
+    if (it !== null && it.pullBuffered !== undefined) {
+      const s = it.pullBuffered();
+      if (s !== undefined) {
+        this.head = s;
+        return undefined;
+      }
+    }
+    return this.advanceAsync();
+  }
+
+  private async advanceAsync(): Promise<void> {
     try {
       if (this.it === null) {
         this.set = this.q.querierOf(this.e).select(this.hints, this.matchers);
@@ -255,12 +270,21 @@ class ProxyQuerier implements Querier {
             if (min === undefined) break;
             let out: Series = min;
             if (live === 1) {
-              for (const c of cursors) if (c.head !== undefined) await c.advance();
+              for (const c of cursors) {
+                if (c.head === undefined) continue;
+                const w = c.advance();
+                if (w) await w;
+              }
             } else {
               const same: EndpointCursor[] = [];
               for (const c of cursors) if (c.head !== undefined && (c.head === min || c.head.labels.equals(min.labels))) same.push(c);
               if (same.length > 1) out = new ChainedSeries(same.map((c) => c.head!));
-              await Promise.all(same.map((c) => c.advance()));
+              const waits: Promise<void>[] = [];
+              for (const c of same) {
+                const w = c.advance();
+                if (w) waits.push(w);
+              }
+              if (waits.length > 0) await Promise.all(waits);
             }
             yield out;
             if (limit && !self.dedup && ++n >= limit) return;

@@ -263,7 +263,7 @@ class RemoteSeriesSet implements SeriesSet {
     return this.warns;
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Series> {
+  [Symbol.asyncIterator](): RemoteSeriesIterator {
     // Responses arrive as bytes and are decoded by decodeSeriesResponse (chunks stay views into the
     // received buffers); the request is encoded by the generated code.
     const stream = this.store.makeServerStreamRequest<SeriesRequest, Buffer>(
@@ -274,40 +274,100 @@ class RemoteSeriesSet implements SeriesSet {
       new grpc.Metadata(),
       this.owner.callOptions(),
     );
-    let finished = false;
-    let cur: DecodedSeries[] | null = null;
-    const make = (parts: DecodedSeries[]): Series => new RemoteSeries(labelsFromFlat(parts[0]!.flat), parts, this.mint, this.maxt, this.aggrs);
-    try {
-      for await (const msg of stream as AsyncIterable<Buffer>) {
-        let frame;
-        try {
-          frame = decodeSeriesResponse(msg);
-        } catch (e) {
-          throw new StoreApiError(grpc.status.INTERNAL, `${this.owner.address}: bad SeriesResponse: ${(e as Error).message}`);
-        }
-        if (frame.warning !== null) this.warns.push(frame.warning);
-        for (const s of frame.series) {
-          if (cur !== null && sameEncodedLabels(cur[cur.length - 1]!, s)) {
-            cur.push(s);
-            continue;
-          }
-          const prev = cur;
-          cur = [s];
-          if (prev !== null) yield make(prev);
-        }
+    return new RemoteSeriesIterator(stream, this.owner.address, this.warns, (parts) => new RemoteSeries(labelsFromFlat(parts[0]!.flat), parts, this.mint, this.maxt, this.aggrs));
+  }
+}
+
+/**
+ * Iterates a Series stream: each received frame is decoded at once, its complete series queued.
+ * next() resolves at once while series are queued; pullBuffered() hands them out synchronously
+ * (the proxy uses it to avoid a promise per series).
+ */
+export class RemoteSeriesIterator implements AsyncIterator<Series> {
+  private readonly queue: Series[] = [];
+  private qi = 0;
+  private cur: DecodedSeries[] | null = null;
+  private readonly it: AsyncIterator<Buffer>;
+  private finished = false;
+  private closed = false;
+
+  constructor(
+    private readonly stream: grpc.ClientReadableStream<Buffer>,
+    private readonly address: string,
+    private readonly warns: string[],
+    private readonly make: (parts: DecodedSeries[]) => Series,
+  ) {
+    this.it = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  }
+
+  /** A queued series, or undefined when the next one needs more of the stream. */
+  pullBuffered(): Series | undefined {
+    if (this.qi < this.queue.length) {
+      const s = this.queue[this.qi]!;
+      this.queue[this.qi++] = undefined as unknown as Series;
+      if (this.qi === this.queue.length) {
+        this.queue.length = 0;
+        this.qi = 0;
       }
-      finished = true;
-      if (cur !== null) yield make(cur);
-    } catch (e) {
-      const err = e as grpc.ServiceError;
-      if (typeof err.code === 'number' && !(e instanceof StoreApiError)) throw fromServiceError(err, this.owner.address);
-      throw e;
-    } finally {
-      if (!finished) {
-        stream.on('error', () => {});
-        stream.cancel();
+      return s;
+    }
+    return undefined;
+  }
+
+  async next(): Promise<IteratorResult<Series>> {
+    for (;;) {
+      const s = this.pullBuffered();
+      if (s !== undefined) return { value: s, done: false };
+      if (this.finished || this.closed) return { value: undefined, done: true };
+      let r: IteratorResult<Buffer>;
+      try {
+        r = await this.it.next();
+      } catch (e) {
+        this.finished = true;
+        const err = e as grpc.ServiceError;
+        if (typeof err.code === 'number' && !(e instanceof StoreApiError)) throw fromServiceError(err, this.address);
+        throw e;
+      }
+      if (r.done) {
+        this.finished = true;
+        if (this.cur !== null) this.queue.push(this.make(this.cur));
+        this.cur = null;
+        continue;
+      }
+      let frame;
+      try {
+        frame = decodeSeriesResponse(r.value);
+      } catch (e) {
+        this.cancel();
+        throw new StoreApiError(grpc.status.INTERNAL, `${this.address}: bad SeriesResponse: ${(e as Error).message}`);
+      }
+      if (frame.warning !== null) this.warns.push(frame.warning);
+      for (const s of frame.series) {
+        const cur = this.cur;
+        if (cur !== null && sameEncodedLabels(cur[cur.length - 1]!, s)) {
+          cur.push(s);
+          continue;
+        }
+        this.cur = [s];
+        if (cur !== null) this.queue.push(this.make(cur));
       }
     }
+  }
+
+  private cancel(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.finished) {
+      this.stream.on('error', () => {});
+      this.stream.cancel();
+    }
+  }
+
+  async return(): Promise<IteratorResult<Series>> {
+    this.cancel();
+    this.queue.length = 0;
+    this.qi = 0;
+    return { value: undefined, done: true };
   }
 }
 
