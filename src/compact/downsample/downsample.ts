@@ -148,9 +148,14 @@ class Samples {
     this.v[this.n] = v;
     this.n++;
   }
-  private grow(): void {
-    const t = new Float64Array(this.t.length * 2);
-    const v = new Float64Array(this.t.length * 2);
+  reserve(n: number): void {
+    if (n > this.t.length) this.grow(n);
+  }
+  private grow(min = 0): void {
+    let cap = this.t.length * 2;
+    while (cap < min) cap *= 2;
+    const t = new Float64Array(cap);
+    const v = new Float64Array(cap);
     t.set(this.t);
     v.set(this.v);
     this.t = t;
@@ -262,6 +267,31 @@ function expand(it: SampleIterator, out: Samples): void {
   if (e) throw e;
 }
 
+/** expand() for an XOR chunk, decoding with XORIterator.readInto straight into the columns. */
+function expandXOR(it: XORIterator, out: Samples): void {
+  out.reserve(out.n + it.remaining());
+  const from = out.n;
+  const got = it.readInto(out.t, out.v, from, true);
+  const e = it.err();
+  if (e) throw e;
+  // Drop samples going back in time (rare: a corrupt chunk), in place.
+  const ts = out.t;
+  const vs = out.v;
+  let lastT = 0;
+  let k = from;
+  for (let i = from; i < from + got; i++) {
+    const t = ts[i]!;
+    if (t < lastT) continue;
+    if (k !== i) {
+      ts[k] = t;
+      vs[k] = vs[i]!;
+    }
+    k++;
+    lastT = t;
+  }
+  out.n = k;
+}
+
 const EMPTY = new Uint8Array(2);
 /** Reused iterator over one sub-chunk at a time. */
 const subIt = new XORIterator(EMPTY);
@@ -294,7 +324,7 @@ function downsampleAggrBatch(chks: readonly AggrChunk[], resolution: number): Ch
   const generic = (at: AggrType, col: 'sum' | 'min' | 'max'): void => {
     s.n = 0;
     for (const c of chks) {
-      if (subXOR(c, at, it)) expand(it, s);
+      if (subXOR(c, at, it)) expandXOR(it, s);
     }
     if (s.n === 0) return;
     aggregateWindows(s.t, s.v, 0, s.n, resolution, w);
@@ -367,7 +397,7 @@ export function downsampleSeries(chunks: readonly ChunkMeta[], inRes: number, ou
     for (const c of chunks) {
       if (c.encoding !== ChunkEncoding.XOR) throw new UnsupportedChunkError(`cannot downsample raw chunk encoding ${c.encoding} (native histograms are not supported)`);
       it.reset(c.data);
-      expand(it, raw);
+      expandXOR(it, raw);
     }
     return downsampleRaw(raw.t, raw.v, raw.n, outRes);
   }
@@ -382,7 +412,7 @@ export function downsampleSeries(chunks: readonly ChunkMeta[], inRes: number, ou
       const raw = rawScratch;
       raw.n = 0;
       subIt.reset(c.data);
-      expand(subIt, raw);
+      expandXOR(subIt, raw);
       fixed.push(...downsampleRaw(raw.t, raw.v, raw.n, 5 * 60 * 1000));
     }
   }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { crc32c } from '@node-rs/crc32';
-import { XORChunk } from './xor.ts';
+import { XORChunk, XORIterator } from './xor.ts';
 import { ValueType } from '../../storage/interfaces.ts';
 import type { SampleIterator } from '../../storage/interfaces.ts';
 import { STALE_NAN, isStaleNaN } from '../stale.ts';
@@ -564,4 +564,55 @@ test('appendMany continues a chunk wrapped from bytes and stops at 65535 samples
   const a = full.appender();
   assert.throws(() => a.appendMany(ts, vs), RangeError);
   assert.equal(full.numSamples(), n);
+});
+
+/** Samples via next() (optionally without stale markers), plus the error message. */
+function viaNext(data: Uint8Array, dropStale: boolean): [[number, number][], string] {
+  const it = new XORIterator(data);
+  const out: [number, number][] = [];
+  while (it.next() === ValueType.Float) if (!(dropStale && isStaleNaN(it.v))) out.push([it.t, it.v]);
+  return [out, it.err()?.message ?? ''];
+}
+
+function viaReadInto(data: Uint8Array, dropStale: boolean, off: number): [[number, number][], string] {
+  const it = new XORIterator(data);
+  const cap = off + ((data[0]! << 8) | data[1]!);
+  const ts = new Float64Array(cap);
+  const vs = new Float64Array(cap);
+  const n = it.readInto(ts, vs, off, dropStale);
+  const out: [number, number][] = [];
+  for (let i = off; i < off + n; i++) out.push([ts[i]!, vs[i]!]);
+  return [out, it.err()?.message ?? ''];
+}
+
+test('property: XORIterator.readInto returns what next() does (whole, truncated and corrupted chunks)', () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(jitteredSeries, fc.array(fc.tuple(tsArb, valueArb), { maxLength: 120 })),
+      fc.boolean(),
+      fc.integer({ min: 0, max: 5 }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      fc.integer({ min: 0, max: 255 }),
+      (samples, dropStale, off, cutAt, flip) => {
+        const full = encode(samples).bytes().slice();
+        const cut = full.subarray(0, Math.max(2, Math.floor(full.length * cutAt)));
+        const bad = full.slice();
+        if (bad.length > 2) bad[2 + Math.floor((bad.length - 2) * cutAt) % (bad.length - 2)]! ^= flip;
+        for (const data of [full, cut, bad]) {
+          const [want, wantErr] = viaNext(data, dropStale);
+          const [got, gotErr] = viaReadInto(data, dropStale, off);
+          assert.equal(gotErr, wantErr);
+          assert.equal(got.length, want.length);
+          for (let i = 0; i < want.length; i++) {
+            assert.equal(got[i]![0], want[i]![0]);
+            // Compare bits (stale markers stored in a Float64Array keep their payload or come back quiet).
+            assert.ok(sameValue(got[i]![1], want[i]![1]) || (Number.isNaN(got[i]![1]) && Number.isNaN(want[i]![1])), `v[${i}]`);
+          }
+        }
+        // Without stale markers among the inputs nothing is dropped.
+        if (!dropStale) assert.equal(viaReadInto(full, false, off)[0].length, samples.length);
+      },
+    ),
+    { numRuns: 400 },
+  );
 });
