@@ -82,37 +82,89 @@ export function decodeXORInto(buf: Uint8Array, off: number, len: number, from: n
   // Fast reads need 4 bytes from the current byte on; the last 3 bytes of the buffer use the slow path.
   const fastEnd = (buf.length - off - 3) * 8;
   for (let n = 1; n < total; n++) {
+    // Bits already read at pos (top of w), valid for `valid` bits; the fast path reads one 32-bit
+    // window for the timestamp prefix, a short delta-of-delta and the value's control bits.
+    let w = 0;
+    let valid = 0;
     if (n > 1) {
-      if (pos >= endBit) return truncated(len, total);
-      // Prefix: up to four leading ones, read from a 4-bit peek.
-      const avail = endBit - pos;
-      const peek = pos < fastEnd ? readBitsFast(buf, off, pos, 4) : readBits(buf, off, pos, 4);
-      const w = avail >= 4 ? peek : peek & (0xf << (4 - avail)) & 0xf;
-      const ones = w === 0xf ? 4 : Math.clz32(~(w << 28));
-      if (ones + (ones < 4 ? 1 : 0) > avail) return truncated(len, total);
-      pos += ones < 4 ? ones + 1 : 4;
-      let dod = 0;
-      if (ones > 0) {
-        if (ones < 4) {
-          const sz = ones === 1 ? 14 : ones === 2 ? 17 : 20;
-          if (pos + sz > endBit) return truncated(len, total);
-          dod = pos < fastEnd ? readBitsFast(buf, off, pos, sz) : readBits(buf, off, pos, sz);
-          pos += sz;
-          if (dod > 1 << (sz - 1)) dod -= 1 << sz;
+      if (pos < fastEnd && pos + 32 <= endBit) {
+        w = window32(buf, off, pos);
+        valid = 25;
+        if (w >= 0) {
+          // '0': same delta.
+          pos += 1;
+          w <<= 1;
+          valid -= 1;
+          t += delta;
         } else {
-          if (pos + 64 > endBit) return truncated(len, total);
-          const hi = readBits(buf, off, pos, 16) * 65536 + readBits(buf, off, pos + 16, 16);
-          const lo = readBits(buf, off, pos + 32, 16) * 65536 + readBits(buf, off, pos + 48, 16);
-          pos += 64;
-          dod = (hi | 0) * TWO32 + lo;
+          let ones = Math.clz32(~w);
+          if (ones > 4) ones = 4;
+          let dod = 0;
+          if (ones < 4) {
+            const pre = ones + 1;
+            const sz = ones === 1 ? 14 : ones === 2 ? 17 : 20;
+            if (pre + sz <= 25) {
+              dod = (w << pre) >>> (32 - sz);
+              pos += pre + sz;
+              w <<= pre + sz;
+              valid -= pre + sz;
+            } else {
+              pos += pre;
+              dod = readBitsFast(buf, off, pos, sz);
+              pos += sz;
+              valid = 0;
+            }
+            if (dod > 1 << (sz - 1)) dod -= 1 << sz;
+          } else {
+            pos += 4;
+            if (pos + 64 > endBit) return truncated(len, total);
+            const hi = readBits(buf, off, pos, 16) * 65536 + readBits(buf, off, pos + 16, 16);
+            const lo = readBits(buf, off, pos + 32, 16) * 65536 + readBits(buf, off, pos + 48, 16);
+            pos += 64;
+            dod = (hi | 0) * TWO32 + lo;
+            valid = 0;
+          }
+          delta += dod;
+          t += delta;
         }
+      } else {
+        if (pos >= endBit) return truncated(len, total);
+        // Prefix: up to four leading ones, read from a 4-bit peek.
+        const avail = endBit - pos;
+        const peek = pos < fastEnd ? readBitsFast(buf, off, pos, 4) : readBits(buf, off, pos, 4);
+        const pw = avail >= 4 ? peek : peek & (0xf << (4 - avail)) & 0xf;
+        const ones = pw === 0xf ? 4 : Math.clz32(~(pw << 28));
+        if (ones + (ones < 4 ? 1 : 0) > avail) return truncated(len, total);
+        pos += ones < 4 ? ones + 1 : 4;
+        let dod = 0;
+        if (ones > 0) {
+          if (ones < 4) {
+            const sz = ones === 1 ? 14 : ones === 2 ? 17 : 20;
+            if (pos + sz > endBit) return truncated(len, total);
+            dod = pos < fastEnd ? readBitsFast(buf, off, pos, sz) : readBits(buf, off, pos, sz);
+            pos += sz;
+            if (dod > 1 << (sz - 1)) dod -= 1 << sz;
+          } else {
+            if (pos + 64 > endBit) return truncated(len, total);
+            const hi = readBits(buf, off, pos, 16) * 65536 + readBits(buf, off, pos + 16, 16);
+            const lo = readBits(buf, off, pos + 32, 16) * 65536 + readBits(buf, off, pos + 48, 16);
+            pos += 64;
+            dod = (hi | 0) * TWO32 + lo;
+          }
+        }
+        delta += dod;
+        t += delta;
       }
-      delta += dod;
-      t += delta;
     }
     // Value: '0' same, '10' reuse leading/trailing, '11' new leading/sig.
-    if (pos + 1 > endBit) return truncated(len, total);
-    const c0 = pos < fastEnd ? readBitsFast(buf, off, pos, 2) : readBits(buf, off, pos, Math.min(2, endBit - pos)) << (endBit - pos >= 2 ? 0 : 1);
+    let c0: number;
+    if (valid >= 13) {
+      c0 = w >>> 30;
+    } else {
+      if (pos + 1 > endBit) return truncated(len, total);
+      c0 = pos < fastEnd ? readBitsFast(buf, off, pos, 2) : readBits(buf, off, pos, Math.min(2, endBit - pos)) << (endBit - pos >= 2 ? 0 : 1);
+      valid = 0;
+    }
     if (c0 < 2) {
       pos += 1;
     } else {
@@ -120,7 +172,7 @@ export function decodeXORInto(buf: Uint8Array, off: number, len: number, from: n
       pos += 2;
       if (c0 === 3) {
         if (pos + 11 > endBit) return truncated(len, total);
-        const x = pos < fastEnd ? readBitsFast(buf, off, pos, 11) : readBits(buf, off, pos, 11);
+        const x = valid >= 13 ? (w << 2) >>> 21 : pos < fastEnd ? readBitsFast(buf, off, pos, 11) : readBits(buf, off, pos, 11);
         pos += 11;
         leading = x >>> 6;
         let sig = x & 63;
@@ -181,6 +233,12 @@ export function decodeXORInto(buf: Uint8Array, off: number, len: number, from: n
 function truncated(len: number, total: number): number {
   xorDecodeError = `XOR chunk truncated: ${len} bytes for ${total} samples`;
   return -1;
+}
+
+/** 32 bits from bit `pos` on, as an int32 with bit `pos` on top (the top 25 bits are all valid). */
+function window32(buf: Uint8Array, off: number, pos: number): number {
+  const i = off + (pos >>> 3);
+  return ((buf[i]! << 24) | (buf[i + 1]! << 16) | (buf[i + 2]! << 8) | buf[i + 3]!) << (pos & 7);
 }
 
 /** n ≤ 25 bits at bit `pos` of the chunk at `off`; needs 4 readable bytes from the current byte. */
