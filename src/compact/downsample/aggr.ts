@@ -208,7 +208,7 @@ export class AggrChunkBuilder {
       const n = c.bytes().length;
       total += uvarintLen(n) + 1 + n;
     }
-    const out = new Uint8Array(total);
+    const out = allocChunkBytes(total);
     let p = 0;
     for (let i = 0; i < 5; i++) {
       const c = this.chunks[i];
@@ -234,6 +234,24 @@ export class AggrChunkBuilder {
     if (t < this.mint) this.mint = t;
     if (t > this.maxt) this.maxt = t;
   }
+}
+
+// Output chunks are carved from 256 KiB slabs: one ArrayBuffer per ~100 series instead of one
+// per chunk (a typed array over 64 bytes is an off-heap allocation with its own bookkeeping; the
+// downsampler makes one per series). A slab lives as long as any of its chunks.
+const SLAB = 256 * 1024;
+let slab = new Uint8Array(0);
+let slabOff = 0;
+
+function allocChunkBytes(n: number): Uint8Array {
+  if (n > SLAB / 8) return new Uint8Array(n);
+  if (slabOff + n > slab.length) {
+    slab = new Uint8Array(SLAB);
+    slabOff = 0;
+  }
+  const out = slab.subarray(slabOff, slabOff + n);
+  slabOff += n;
+  return out;
 }
 
 function uvarintLen(n: number): number {

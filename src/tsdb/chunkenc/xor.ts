@@ -253,9 +253,18 @@ export class XORChunk {
           pb = (0b1110 << 20) | (dod & 0xfffff);
           pl = 24;
         }
-        floatBits(vs[i]!);
-        const hi = bitsHi;
-        const lo = bitsLo;
+        // floatBits inlined (its results live in module variables).
+        const v = vs[i]!;
+        let hi: number;
+        let lo: number;
+        if (v !== v && isStaleNaN(v)) {
+          hi = STALE_NAN_HI;
+          lo = STALE_NAN_LO;
+        } else {
+          f64[0] = v;
+          hi = u32[HI]!;
+          lo = u32[LO]!;
+        }
         const xh = (hi ^ vh) >>> 0;
         const xl = (lo ^ vl) >>> 0;
         if (xh === 0 && xl === 0) {
