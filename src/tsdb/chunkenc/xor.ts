@@ -321,12 +321,11 @@ export class XORChunk {
 
   // ---- bit writer (bstream) ----
   //
-  // Hot path of head ingestion and downsampling. The appender reserves room for a whole sample
-  // once (`ensure(MAX_SAMPLE_BYTES)`) and then writes each field with `put`, which assumes the room
-  // is there: it fills the partial last byte, stores whole bytes, and starts a new partial byte,
-  // instead of looping bit-window by bit-window with a capacity check per field. Fields that fit
-  // are combined by the caller into one put (e.g. the '11' control bits + leading + significant
-  // bits header is a single 13-bit put).
+  // Hot path of head ingestion and downsampling. `put` fills the partial last byte, stores whole
+  // bytes and starts a new partial byte (instead of looping bit-window by bit-window); the caller
+  // combines fields that fit into one write (e.g. the '11' control bits + leading + significant
+  // bits header is a single 13-bit write). append() checks capacity per field (writeBits) so
+  // exactly-sized head chunks grow only when needed; appendMany reserves room once per sample.
 
   /** @internal Makes room for `extra` more bytes (and takes ownership of caller-supplied memory). */
   ensure(extra: number): void {
@@ -385,11 +384,8 @@ export class XORChunk {
     this.put(v, n);
   }
 
-  /**
-   * @internal Writes the 64-bit value hi:lo shifted right by `shift`, keeping its low n bits
-   * (1 ≤ n ≤ 64), without a capacity check (9 bytes must be reserved).
-   */
-  put64(hi: number, lo: number, shift: number, n: number): void {
+  /** @internal Writes the 64-bit value hi:lo shifted right by `shift`, keeping its low n bits (n ≤ 64). */
+  writeBits64(hi: number, lo: number, shift: number, n: number): void {
     let h = hi;
     let l = lo;
     if (shift >= 32) {
@@ -400,18 +396,11 @@ export class XORChunk {
       h = h >>> shift;
     }
     if (n > 32) {
-      this.put(h, n - 32);
-      this.put(l, 32);
+      this.writeBits(h, n - 32);
+      this.writeBits(l, 32);
     } else {
-      this.put(l, n);
+      this.writeBits(l, n);
     }
-  }
-
-  /** @internal Writes the 64-bit value hi:lo shifted right by `shift`, keeping its low n bits (n ≤ 64). */
-  writeBits64(hi: number, lo: number, shift: number, n: number): void {
-    if (n === 0) return;
-    this.ensure(10);
-    this.put64(hi, lo, shift, n);
   }
 
   /** @internal */
@@ -526,8 +515,10 @@ export class XORAppenderImpl implements XORAppender {
     floatBits(v);
     const hi = bitsHi;
     const lo = bitsLo;
-    // One capacity check for the whole sample; the fields below use the unchecked put().
-    c.ensure(MAX_SAMPLE_BYTES);
+    // Capacity is checked per field (writeBits: 5 bytes of room), not reserved for the worst
+    // case per sample: the head sizes a new chunk like the previous one, and reserving 24 bytes
+    // would make most of them grow (copy) for their last samples.
+    c.ensure(0);
     let tDelta = 0;
     let tDeltaBig: bigint | null = null;
     if (num >= 2) {
@@ -549,18 +540,18 @@ export class XORAppenderImpl implements XORAppender {
       }
       // Control bits and payload of each bucket go out in one put (≤ 24 bits).
       if (exact && dod === 0) {
-        c.put(0, 1);
+        c.writeBits(0, 1);
       } else if (exact && dod >= -8191 && dod <= 8192) {
-        c.put((0b10 << 14) | (dod & 0x3fff), 16);
+        c.writeBits((0b10 << 14) | (dod & 0x3fff), 16);
       } else if (exact && dod >= -65535 && dod <= 65536) {
-        c.put((0b110 << 17) | (dod & 0x1ffff), 20);
+        c.writeBits((0b110 << 17) | (dod & 0x1ffff), 20);
       } else if (exact && dod >= -524287 && dod <= 524288) {
-        c.put((0b1110 << 20) | (dod & 0xfffff), 24);
+        c.writeBits((0b1110 << 20) | (dod & 0xfffff), 24);
       } else {
-        c.put(0b1111, 4);
+        c.writeBits(0b1111, 4);
         const u = BigInt.asUintN(64, exact ? BigInt(dod) : dodBig);
-        c.put(Number(u >> 32n), 32);
-        c.put(Number(u & 0xffffffffn), 32);
+        c.writeBits(Number(u >> 32n), 32);
+        c.writeBits(Number(u & 0xffffffffn), 32);
       }
       this.writeVDelta(hi, lo);
     } else if (num === 0) {
@@ -582,7 +573,6 @@ export class XORAppenderImpl implements XORAppender {
         tDelta = Number(tDeltaBig);
         c.writeUvarintBig(BigInt.asUintN(64, d));
       }
-      c.ensure(MAX_SAMPLE_BYTES);
       this.writeVDelta(hi, lo);
     }
     this.t = t;
@@ -593,13 +583,13 @@ export class XORAppenderImpl implements XORAppender {
     c.setCount(num + 1);
   }
 
-  /** Writes the value XOR; the caller reserved the room (MAX_SAMPLE_BYTES). */
+  /** Writes the value XOR. */
   private writeVDelta(hi: number, lo: number): void {
     const c = this.c;
     const xh = (hi ^ this.vHi) >>> 0;
     const xl = (lo ^ this.vLo) >>> 0;
     if (xh === 0 && xl === 0) {
-      c.put(0, 1);
+      c.writeBits(0, 1);
       return;
     }
     let leading = xh !== 0 ? Math.clz32(xh) : 32 + Math.clz32(xl);
@@ -612,18 +602,18 @@ export class XORAppenderImpl implements XORAppender {
       if (sig <= 30) {
         // Control bits and the significant bits in one put.
         const bits = tr >= 32 ? xh >>> (tr - 32) : tr > 0 ? (xl >>> tr) | (xh << (32 - tr)) : xl;
-        c.put((0b10 << sig) | (bits & ((1 << sig) - 1)), sig + 2);
+        c.writeBits((0b10 << sig) | (bits & ((1 << sig) - 1)), sig + 2);
       } else {
-        c.put(0b10, 2);
-        c.put64(xh, xl, tr, sig);
+        c.writeBits(0b10, 2);
+        c.writeBits64(xh, xl, tr, sig);
       }
     } else {
       this.leading = leading;
       this.trailing = trailing;
       const sig = 64 - leading - trailing;
       // '11', leading (5 bits), significant bits (6 bits; 64 is written as 0 and read back as 64).
-      c.put((0b11 << 11) | (leading << 6) | (sig & 0x3f), 13);
-      c.put64(xh, xl, trailing, sig);
+      c.writeBits((0b11 << 11) | (leading << 6) | (sig & 0x3f), 13);
+      c.writeBits64(xh, xl, trailing, sig);
     }
   }
 }
