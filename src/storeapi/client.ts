@@ -274,7 +274,7 @@ class RemoteSeriesSet implements SeriesSet {
       new grpc.Metadata(),
       this.owner.callOptions(),
     );
-    return new RemoteSeriesIterator(stream, this.owner.address, this.warns, (parts) => new RemoteSeries(labelsFromFlat(parts[0]!.flat), parts, this.mint, this.maxt, this.aggrs));
+    return new RemoteSeriesIterator(stream, this.owner.address, this.warns, (parts) => new RemoteSeries(parts[0]!.labels, parts, this.mint, this.maxt, this.aggrs));
   }
 }
 

@@ -87,7 +87,7 @@ function decoded(buf: Uint8Array): { series: GenSeries[]; warning: string | null
         if (!raw) while (subs.length < 6) subs.push(null);
         chunks.push({ minTime: t.minT[i]!, maxTime: t.maxT[i]!, subs });
       }
-      return { flat: s.flat, chunks };
+      return { flat: [...s.flat], chunks };
     }),
   };
 }
@@ -150,4 +150,24 @@ test('splitSeries sends one long series over several frames with its labels repe
     { flat: ['a', '1'], chunks: [{ minTime: 1, maxTime: 2, subs: [{ type: 0, data: new Uint8Array([1]) }] }] },
     { flat: ['a', '1'], chunks: [{ minTime: 3, maxTime: 4, subs: [{ type: 0, data: new Uint8Array([2]) }] }] },
   ]));
+});
+
+test('label-set cache: a label set received again is the same Labels; non-canonical field order still decodes', () => {
+  const s: GenSeries = { flat: ['__name__', 'up', 'job', 'cache-test'], chunks: [{ minTime: 5, maxTime: 6, subs: [{ type: 0, data: new Uint8Array([9]) }] }] };
+  const a = decodeSeriesResponse(encode([s], true)).series[0]!;
+  const b = decodeSeriesResponse(encode([s], true)).series[0]!;
+  assert.equal(a.labels, b.labels);
+  assert.deepEqual(a.labels.flat, ['__name__', 'up', 'job', 'cache-test']);
+  // A chunk between two labels (valid protobuf, not what encoders write): labels from both places.
+  const pb = Buffer.from(SeriesResponse.encode({ series: toPb(s) }).finish());
+  const lab = (n: string, v: string): number[] => {
+    const body = [0x0a, n.length, ...Buffer.from(n), 0x12, v.length, ...Buffer.from(v)];
+    return [0x0a, body.length, ...body];
+  };
+  const chunk = [0x12, 0x04, 0x08, 0x05, 0x10, 0x06];
+  const series = [...lab('__name__', 'up'), ...chunk, ...lab('job', 'cache-test')];
+  const odd = decodeSeriesResponse(new Uint8Array([0x0a, series.length, ...series])).series[0]!;
+  assert.deepEqual(odd.labels.flat, ['__name__', 'up', 'job', 'cache-test']);
+  assert.equal(odd.chunkTo - odd.chunkFrom, 1);
+  assert.ok(pb.length > 0);
 });

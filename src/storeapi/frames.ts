@@ -416,7 +416,9 @@ function grow<T extends Float64Array | Int32Array | Uint8Array>(a: T): T {
 
 /** One decoded series (part): labels as sorted flat strings, its chunks [chunkFrom, chunkTo) of `table`. */
 export interface DecodedSeries {
-  flat: string[];
+  flat: readonly string[];
+  /** The label set (shared by all series parts with the same encoded labels, see the label-set cache). */
+  labels: Labels;
   /** Byte range of the encoded labels in the buffer (to compare consecutive parts cheaply). */
   labelsFrom: number;
   labelsTo: number;
@@ -470,6 +472,36 @@ function decodeStr(b: Uint8Array, from: number, to: number): string {
   if (interned.size >= MAX_INTERNED) interned.clear();
   interned.set(h, s);
   return s;
+}
+
+/**
+ * Label sets by their encoded bytes: the querier sees the same series again and again (dashboards),
+ * so a label set received before is taken from here instead of decoding, validating and building it
+ * again. Keyed by a hash of the bytes and verified against a copy; bounded by clearing.
+ */
+const labelCache = new Map<number, { bytes: Uint8Array; labels: Labels }>();
+const MAX_CACHED_LABEL_SETS = 200_000;
+const MAX_CACHED_LABEL_BYTES = 1024;
+
+function hashBytes(b: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return (h ^ (to - from)) >>> 0;
+}
+
+function cachedLabels(b: Uint8Array, from: number, to: number): Labels | null {
+  if (to - from > MAX_CACHED_LABEL_BYTES) return null;
+  const e = labelCache.get(hashBytes(b, from, to));
+  if (e === undefined || e.bytes.length !== to - from) return null;
+  const x = e.bytes;
+  for (let i = 0; i < x.length; i++) if (x[i] !== b[from + i]) return null;
+  return e.labels;
+}
+
+function cacheLabels(b: Uint8Array, from: number, to: number, labels: Labels): void {
+  if (to - from > MAX_CACHED_LABEL_BYTES) return;
+  if (labelCache.size >= MAX_CACHED_LABEL_SETS) labelCache.clear();
+  labelCache.set(hashBytes(b, from, to), { bytes: b.slice(from, to), labels });
 }
 
 /** Decodes one SeriesResponse. Chunks are views into `buf`. Unknown fields are skipped (proto3). */
@@ -611,11 +643,28 @@ class FrameDecoder {
 
   private series(to: number): void {
     const buf = this.buf;
-    const flat: string[] = [];
-    let labelsFrom = -1;
-    let labelsTo = -1;
     const t = this.tbl();
     const chunkFrom = t.n;
+    // Canonical encodings put all labels first: find their byte range and look the label set up in
+    // the cache before decoding any string.
+    const labelsFrom = this.p;
+    let q = labelsFrom;
+    while (q < to && buf[q] === 0x0a) {
+      this.p = q + 1;
+      const n = this.u32();
+      q = this.p + n;
+    }
+    if (q > to) throw new FrameDecodeError('label overruns its message');
+    this.p = labelsFrom;
+    let labels = q > labelsFrom ? cachedLabels(buf, labelsFrom, q) : Labels.EMPTY;
+    let flat: readonly string[] = labels === null ? [] : labels.flat;
+    let labelsTo = labelsFrom;
+    if (labels !== null) {
+      this.p = q;
+      labelsTo = q;
+    }
+    const parsed: string[] = [];
+    let parsedFrom = -1;
     while (this.p < to) {
       const tagStart = this.p;
       const tag = this.u32();
@@ -623,7 +672,7 @@ class FrameDecoder {
         const n = this.u32();
         const lend = this.p + n;
         if (lend > to) throw new FrameDecodeError('label overruns its message');
-        if (labelsFrom < 0) labelsFrom = tagStart;
+        if (parsedFrom < 0) parsedFrom = tagStart;
         let name = '';
         let value = '';
         while (this.p < lend) {
@@ -640,14 +689,21 @@ class FrameDecoder {
         }
         if (this.p !== lend) throw new FrameDecodeError('label overruns its message');
         labelsTo = lend;
-        flat.push(name, value);
+        parsed.push(name, value);
       } else if (tag === 0x12) {
         const n = this.u32();
         this.aggrChunk(this.p + n);
       } else this.skip(tag & 7);
     }
     if (this.p !== to) throw new FrameDecodeError('series overruns its message');
-    this.out.series.push({ flat, labelsFrom: labelsFrom < 0 ? to : labelsFrom, labelsTo: labelsTo < 0 ? to : labelsTo, table: t, chunkFrom, chunkTo: t.n });
+    if (labels === null || parsed.length > 0) {
+      // Not cached, or labels after chunks (non-canonical): the decoded strings decide.
+      const all = labels === null ? parsed : [...flat, ...parsed];
+      labels = labelsFromFlat(all);
+      flat = all;
+      if (parsedFrom === labelsFrom && labelsTo === q) cacheLabels(buf, labelsFrom, q, labels);
+    }
+    this.out.series.push({ flat, labels, labelsFrom, labelsTo: Math.max(labelsTo, labelsFrom), table: t, chunkFrom, chunkTo: t.n });
   }
 
   frame(): DecodedFrame {
@@ -682,7 +738,7 @@ class FrameDecoder {
 }
 
 /** Labels from decoded flat strings: trusted when sorted and free of empty values, else normalised. */
-export function labelsFromFlat(flat: string[]): Labels {
+export function labelsFromFlat(flat: readonly string[]): Labels {
   let ok = true;
   for (let i = 0; i < flat.length; i += 2) {
     if (flat[i + 1] === '' || (i > 0 && compareStrings(flat[i - 2]!, flat[i]!) >= 0)) {
