@@ -70,6 +70,8 @@ async function makeBlocks(dir: string, order: number[], count: number): Promise<
 export interface CompactPhase {
   name: string;
   seconds: number;
+  /** CPU seconds of the process during the phase (user + system; all threads). */
+  cpuSeconds: number;
   samples: number;
   inputBytes: number;
   peakRss: number;
@@ -133,17 +135,20 @@ export async function runCompactBench(opts: { numSeries?: number; baseDir?: stri
     peak = process.memoryUsage().rss;
     if (session) await session.post('Profiler.start');
     const t = performance.now();
+    const cpu0 = process.cpuUsage();
     const out = await fn();
     const seconds = (performance.now() - t) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     peak = Math.max(peak, process.memoryUsage().rss);
-    const p: CompactPhase = { name, seconds, samples, inputBytes, peakRss: peak };
+    const p: CompactPhase = { name, seconds, cpuSeconds, samples, inputBytes, peakRss: peak };
     if (session && opts.cpuProfDir) {
       const { profile } = (await session.post('Profiler.stop')) as { profile: CpuProfile };
       await writeFile(join(opts.cpuProfDir, `${name.replace(/\W+/g, '-')}.cpuprofile`), JSON.stringify(profile));
       p.profile = topSelfTime(profile, 12);
     }
     phases.push(p);
-    process.stderr.write(`compact: ${name} ${seconds.toFixed(2)} s\n`);
+    process.stderr.write(`compact: ${name} ${seconds.toFixed(2)} s (CPU ${cpuSeconds.toFixed(2)} s)\n`);
     return out;
   }
   try {
@@ -211,16 +216,16 @@ export function reportCompact(r: CompactBenchResult): string {
   const mib = (b: number): string => fmt(b / 2 ** 20, 1);
   const lines = [
     `## Compactor (4 × 2h blocks of ${fmt(r.numSeries)} series × ${SAMPLES} samples at ${STEP / 1000}s → one 8h block; in process, one core)`,
-    `| phase | wall s | M samples/s | input MiB/s | input MB/s vs Thanos ~${THANOS_DOWNSAMPLE_MB_PER_S} MB/s | peak RSS MiB |`,
-    '|---|---:|---:|---:|---:|---:|',
+    `| phase | wall s | CPU s | M samples/s | input MiB/s | input MB/s vs Thanos ~${THANOS_DOWNSAMPLE_MB_PER_S} MB/s | peak RSS MiB |`,
+    '|---|---:|---:|---:|---:|---:|---:|',
     ...r.phases.map((p) => {
       const ds = p.name.startsWith('downsample');
       const mbs = p.inputBytes / 1e6 / p.seconds;
-      return `| ${p.name} | ${fmt(p.seconds, 2)} | ${fmt(p.samples / p.seconds / 1e6, 2)} | ${fmt(p.inputBytes / 2 ** 20 / p.seconds, 1)} | ${ds ? `${fmt(mbs, 1)} (${(mbs / THANOS_DOWNSAMPLE_MB_PER_S).toFixed(2)}×)` : ''} | ${fmt(p.peakRss / 2 ** 20, 0)} |`;
+      return `| ${p.name} | ${fmt(p.seconds, 2)} | ${fmt(p.cpuSeconds, 2)} | ${fmt(p.samples / p.seconds / 1e6, 2)} | ${fmt(p.inputBytes / 2 ** 20 / p.seconds, 1)} | ${ds ? `${fmt(mbs, 1)} (${(mbs / THANOS_DOWNSAMPLE_MB_PER_S).toFixed(2)}×)` : ''} | ${fmt(p.peakRss / 2 ** 20, 0)} |`;
     }),
     '',
     `Input ${mib(r.inputBytes)} MiB in 4 blocks; merged 8h block ${mib(r.mergedBytes)} MiB; 5m block ${mib(r.ds5mBytes)} MiB (${fmt(r.ds5mWindows)} windows); 1h block ${mib(r.ds1hBytes)} MiB. ` +
-      `"samples" of the 5m→1h phase are input windows. Peak RSS is the benchmark process (it also holds the generator's data). ` +
+      `"samples" of the 5m→1h phase are input windows; CPU s is the process' user + system time in the phase (rates use wall time). Peak RSS is the benchmark process (it also holds the generator's data). ` +
       `Whole run ${fmt(r.totalSeconds, 0)} s; load average ${r.startLoad.toFixed(2)} at start, ${r.endLoad.toFixed(2)} at end.`,
   ];
   for (const p of r.phases) {
