@@ -27,6 +27,8 @@ import {
 } from '../storage/interfaces.ts';
 import { XORIterator } from '../tsdb/chunkenc/index.ts';
 import { ApplyCounterResetsIterator, CHUNK_ENC_AGGR, encodeAggrChunk, type SubChunk } from '../compact/downsample/aggr.ts';
+// StoreAPI chunks may extend beyond the requested range: BoundedIterator trims to [mint, maxt].
+import { BoundedIterator } from '../compact/downsample/queryable.ts';
 import {
   StoreApiError,
   chunkEncodingFromProto,
@@ -477,7 +479,7 @@ class RemoteSeries implements Series {
       if (!placed) lanes.push([p]);
     }
     const inner = lanes.length === 1 ? new LaneIterator(lanes[0]!) : new ChainSampleIterator(lanes.map((l) => new LaneIterator(l)));
-    return new TrimIterator(inner, this.mint, this.maxt);
+    return new BoundedIterator(inner, this.mint, this.maxt);
   }
 
   /**
@@ -495,7 +497,7 @@ class RemoteSeries implements Series {
       if (enc !== ChunkEncoding.XOR) return new ErrorIterator(new Error(`series ${this.labels.toString()}: unsupported chunk encoding ${enc}`));
       its.push(new XORIterator(ch.data));
     }
-    return new TrimIterator(new ApplyCounterResetsIterator(its), this.mint, this.maxt);
+    return new BoundedIterator(new ApplyCounterResetsIterator(its), this.mint, this.maxt);
   }
 }
 
@@ -744,49 +746,6 @@ class LaneIterator implements SampleIterator {
 
   err(): Error | null {
     return this.error;
-  }
-}
-
-/** Restricts an iterator to [mint, maxt] (StoreAPI chunks may extend beyond the requested range). */
-class TrimIterator implements SampleIterator {
-  t = 0;
-  v = 0;
-  private started = false;
-  private done = false;
-  constructor(
-    private readonly inner: SampleIterator,
-    private readonly mint: number,
-    private readonly maxt: number,
-  ) {}
-
-  private out(vt: ValueType): ValueType {
-    if (vt === ValueType.None || this.inner.t > this.maxt) {
-      this.done = true;
-      return ValueType.None;
-    }
-    this.t = this.inner.t;
-    this.v = this.inner.v;
-    return vt;
-  }
-
-  next(): ValueType {
-    if (this.done) return ValueType.None;
-    if (!this.started) {
-      this.started = true;
-      return this.out(this.inner.seek(this.mint));
-    }
-    return this.out(this.inner.next());
-  }
-
-  seek(t: number): ValueType {
-    if (this.done) return ValueType.None;
-    if (this.started && this.t >= t) return ValueType.Float;
-    this.started = true;
-    return this.out(this.inner.seek(Math.max(t, this.mint)));
-  }
-
-  err(): Error | null {
-    return this.inner.err();
   }
 }
 
