@@ -215,7 +215,9 @@ test('retention: uploaded and old enough only; an unshipped block is never delet
     assert.ok(n > 0);
     assert.ok(await stat(join(tdir, cut[0]!.ulid)).then(() => true), 'block dir kept while queried');
     q.close();
-    await new Promise((r) => setTimeout(r, 50));
+    // The deletion runs asynchronously after the close: poll (a fixed 50 ms sleep flaked under load).
+    const gone = Date.now() + 10_000;
+    while (Date.now() < gone && (await stat(join(tdir, cut[0]!.ulid)).then(() => true, () => false))) await new Promise((r) => setTimeout(r, 20));
     await assert.rejects(stat(join(tdir, cut[0]!.ulid)), /ENOENT/);
     await t.close();
   } finally {
