@@ -4,8 +4,7 @@
 import type { Labels } from '../labels/labels.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Receiver } from '../receive/receiver.ts';
-import * as grpc from '@grpc/grpc-js';
-import { StoreServer, addStoreApi, type StoreSource } from './server.ts';
+import { StoreServer, type StoreSource } from './server.ts';
 import { addWriteableService } from './writeable.ts';
 
 /** The parts of a receiver tenant this module reads. */
@@ -71,36 +70,13 @@ export interface ReceiveGrpcServer {
  * thanos.WriteableStore (writes forwarded by hashring routers), as Thanos receive's --grpc-address.
  */
 export async function startReceiveGrpc(receiver: Receiver, address: string, logger?: Logger): Promise<ReceiveGrpcServer> {
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
-  addStoreApi(server, receiverStoreSource(receiver), { logger: logger?.child({ component: 'storeapi' }) });
-  addWriteableService(server, (req) => receiver.remoteWriteGrpc(req));
-  let addr = address;
-  if (addr.startsWith(':')) addr = `0.0.0.0${addr}`;
-  const host = addr.slice(0, addr.lastIndexOf(':'));
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(addr, grpc.ServerCredentials.createInsecure(), (err, p) => {
-      if (err) {
-        server.forceShutdown();
-        reject(new Error(`receive gRPC listen on ${address}: ${err.message}`));
-      } else resolve(p);
-    });
+  const server = new StoreServer({
+    store: receiverStoreSource(receiver),
+    address,
+    logger: logger?.child({ component: 'storeapi' }),
+    register: (s) => addWriteableService(s, (req) => receiver.remoteWriteGrpc(req)),
+    describe: 'StoreAPI, Info and WriteableStore',
   });
-  const bound = `${host}:${port}`;
-  logger?.info({ address: bound }, 'listening for StoreAPI, Info and WriteableStore gRPC');
-  let stopped = false;
-  return {
-    address: bound,
-    stop(graceMs = 5000): Promise<void> {
-      if (stopped) return Promise.resolve();
-      stopped = true;
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => server.forceShutdown(), graceMs);
-        timer.unref();
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    },
-  };
+  const bound = await server.start();
+  return { address: bound, stop: (graceMs?: number) => server.stop(graceMs) };
 }

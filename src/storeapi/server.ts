@@ -72,6 +72,10 @@ export interface StoreServerOptions extends StoreApiOptions {
   store: StoreSource;
   /** host:port to listen on (port 0 = ephemeral). */
   address: string;
+  /** More services on the same server (receive adds thanos.WriteableStore). */
+  register?: (server: grpc.Server) => void;
+  /** What the server serves, for the start log line. */
+  describe?: string;
 }
 
 const DEFAULT_MAX_BYTES_PER_FRAME = 1024 * 1024;
@@ -91,6 +95,7 @@ export class StoreServer {
     if (this.server) return Promise.resolve(this.bound);
     const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
     addStoreApi(server, this.opts.store, this.opts);
+    this.opts.register?.(server);
     let addr = this.opts.address;
     if (addr.startsWith(':')) addr = `0.0.0.0${addr}`;
     const host = addr.slice(0, addr.lastIndexOf(':'));
@@ -103,7 +108,7 @@ export class StoreServer {
         }
         this.server = server;
         this.bound = `${host}:${port}`;
-        this.opts.logger?.info({ address: this.bound }, 'listening for StoreAPI and Info gRPC');
+        this.opts.logger?.info({ address: this.bound }, `listening for ${this.opts.describe ?? 'StoreAPI and Info'} gRPC`);
         resolve(this.bound);
       });
     });
