@@ -19,7 +19,7 @@ import { ExternalLabelsQueryable } from '../src/storage/extlabels.ts';
 import { Engine } from '../src/promql/engine.ts';
 import { createApiV1 } from '../src/query/api.ts';
 import type { Queryable } from '../src/storage/interfaces.ts';
-import { dashboardQueries, querySeriesLabels } from './query.ts';
+import { dashboardQueries, nextQueryValue, querySeriesLabels } from './query.ts';
 
 const INTERVAL = 30_000;
 const POINTS = 121; // 1h at 30s, as bench/query.ts
@@ -40,12 +40,7 @@ export async function buildHead(startMs: number): Promise<Head> {
     for (let j = 0; j < labels.length; j += 2000) {
       const app = head.appender();
       for (let s = j; s < Math.min(labels.length, j + 2000); s++) {
-        const isBucket = s >= 60_000 && s < 90_000;
-        if (isBucket) {
-          const k = (s - 60_000) % 10;
-          vals[s] = k === 0 ? vals[s]! + ((s * 31 + r * 7) % 5) : Math.max(vals[s]! + ((s * 17 + r * 3) % 7), vals[s - 1]!);
-        } else if (s >= 90_000) vals[s] = 20 + ((s * 13 + r * 29) % 100) / 10;
-        else vals[s] = vals[s]! + ((s * 7919 + r * 104729) % 50);
+        nextQueryValue(vals, s, r);
         refs[s] = app.append(refs[s]!, labels[s]!, startMs + r * INTERVAL + (s % 1000), vals[s]!);
       }
       await app.commit();

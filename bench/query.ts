@@ -26,6 +26,19 @@ export function querySeriesLabels(): string[][] {
   return out;
 }
 
+/**
+ * Advances series s of querySeriesLabels() to round r in place: counters grow, cumulative histogram
+ * buckets grow at least as much as the bucket below them (vals[s-1] must be at round r already),
+ * gauges wander. Shared by every benchmark that loads this data set.
+ */
+export function nextQueryValue(vals: Float64Array, s: number, r: number): void {
+  if (s >= 60_000 && s < 90_000) {
+    const k = (s - 60_000) % 10;
+    vals[s] = k === 0 ? vals[s]! + ((s * 31 + r * 7) % 5) : Math.max(vals[s]! + ((s * 17 + r * 3) % 7), vals[s - 1]!);
+  } else if (s >= 90_000) vals[s] = 20 + ((s * 13 + r * 29) % 100) / 10;
+  else vals[s] = vals[s]! + ((s * 7919 + r * 104729) % 50);
+}
+
 function buildData(points: number, startMs: number): Uint8Array[][] {
   const labels = querySeriesLabels();
   const vals = new Float64Array(labels.length);
@@ -35,13 +48,7 @@ function buildData(points: number, startMs: number): Uint8Array[][] {
     for (let j = 0; j < labels.length; j += 2000) {
       const ss: SeriesInput[] = [];
       for (let s = j; s < Math.min(labels.length, j + 2000); s++) {
-        const isBucket = s >= 60_000 && s < 90_000;
-        if (isBucket) {
-          // cumulative buckets: bucket k of a histogram grows by at least bucket k-1's growth
-          const k = (s - 60_000) % 10;
-          vals[s] = k === 0 ? vals[s]! + ((s * 31 + r * 7) % 5) : Math.max(vals[s]! + ((s * 17 + r * 3) % 7), vals[s - 1]!);
-        } else if (s >= 90_000) vals[s] = 20 + ((s * 13 + r * 29) % 100) / 10;
-        else vals[s] = vals[s]! + ((s * 7919 + r * 104729) % 50);
+        nextQueryValue(vals, s, r);
         ss.push({ labels: labels[s]!, timestamps: [startMs + r * INTERVAL + (s % 1000)], values: [vals[s]!] });
       }
       bodies.push(compressBody(encodeWriteRequestProto({ series: ss })));
@@ -89,7 +96,8 @@ export function dashboardQueries(endS: number): QueryCase[] {
   ];
 }
 
-async function timeQuery(base: string, c: QueryCase): Promise<{ ms: number; series: number }> {
+/** One POST of a query case (as Grafana sends it); its wall time and result series count. */
+export async function timeQuery(base: string, c: QueryCase): Promise<{ ms: number; series: number }> {
   const t0 = performance.now();
   const res = await fetch(`${base}/api/v1/${c.path}`, { method: 'POST', body: new URLSearchParams(c.params) });
   const body = (await res.json()) as { status: string; error?: string; data?: { result: unknown[] } };

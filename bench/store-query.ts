@@ -18,7 +18,7 @@ import { Labels } from '../src/labels/labels.ts';
 import { XORChunk } from '../src/tsdb/chunkenc/xor.ts';
 import { writeBlock, type BlockSeries } from '../src/tsdb/block/block.ts';
 import type { ChunkMeta } from '../src/storage/interfaces.ts';
-import { dashboardQueries, querySeriesLabels, type QueryCase } from './query.ts';
+import { dashboardQueries, nextQueryValue, querySeriesLabels, timeQuery, type QueryCase } from './query.ts';
 import { dirBytes, fmt, peakRssBytes, startPrometheusServer, startStrataQuery, startStrataStore, type Server, type StrataComponent } from './lib.ts';
 
 /** Sample interval: 60 s keeps 144M samples (24 h × 100k series) practical to write and scan on 2 cores. */
@@ -81,11 +81,7 @@ export async function writeStoreBenchBlocks(dir: string, startMs: number): Promi
       const r = b * PER_BLOCK + k;
       const t0 = mint + k * STORE_BENCH_INTERVAL;
       for (let s = 0; s < n; s++) {
-        if (s >= 60_000 && s < 90_000) {
-          const le = (s - 60_000) % 10;
-          vals[s] = le === 0 ? vals[s]! + ((s * 31 + r * 7) % 5) : Math.max(vals[s]! + ((s * 17 + r * 3) % 7), vals[s - 1]!);
-        } else if (s >= 90_000) vals[s] = 20 + ((s * 13 + r * 29) % 100) / 10;
-        else vals[s] = vals[s]! + ((s * 7919 + r * 104729) % 50);
+        nextQueryValue(vals, s, r);
         apps[s]!.append(t0 + (s % 1000), vals[s]!);
       }
     }
@@ -126,20 +122,11 @@ export function storeQueryCases(endS: number): StoreQueryCase[] {
   ];
 }
 
-async function post(base: string, c: QueryCase): Promise<{ ms: number; series: number }> {
-  const t0 = performance.now();
-  const res = await fetch(`${base}/api/v1/${c.path}`, { method: 'POST', body: new URLSearchParams(c.params) });
-  const body = (await res.json()) as { status: string; error?: string; data?: { result: unknown[] } };
-  const ms = performance.now() - t0;
-  if (body.status !== 'success') throw new Error(`${c.name}: ${body.error}`);
-  return { ms, series: body.data!.result.length };
-}
-
 async function median(base: string, c: StoreQueryCase): Promise<{ ms: number; series: number } | { error: string }> {
   try {
-    if (c.runs > 1) await post(base, c); // warm-up
+    if (c.runs > 1) await timeQuery(base, c); // warm-up
     const runs: { ms: number; series: number }[] = [];
-    for (let i = 0; i < c.runs; i++) runs.push(await post(base, c));
+    for (let i = 0; i < c.runs; i++) runs.push(await timeQuery(base, c));
     runs.sort((a, b) => a.ms - b.ms);
     return runs[Math.floor(c.runs / 2)]!;
   } catch (e) {
