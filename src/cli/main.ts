@@ -1,5 +1,5 @@
 // The `strata` command line: one binary, a subcommand per component, flags named as in Thanos.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { VERSION, REVISION } from '../version.ts';
 import { address, bytesOption, collect, durationOption, labelFlag, positiveInt } from './flags.ts';
 
@@ -35,6 +35,12 @@ function tsdbFlags(cmd: Command): Command {
     .option('--receive.default-tenant-id <id>', 'tenant used when the request has no tenant header', 'default-tenant')
     .option('--receive.tenant-label-name <name>', 'external label that carries the tenant on every series', 'tenant_id')
     .addOption(bytesOption('--receive.max-request-bytes <size>', 'largest accepted remote-write body after decompression (413 above)', '32MiB'));
+}
+
+/** `--endpoint-strict`: host:port only; Thanos refuses service-discovery names in strict mode. */
+function strictEndpoint(v: string, prev: string[] = []): string[] {
+  if (v.includes('+')) throw new InvalidArgumentError(`${v} is a dynamically specified endpoint i.e. it uses SD and that is not permitted under strict mode.`);
+  return collect(address(v), prev);
 }
 
 function queryFlags(cmd: Command): Command {
@@ -122,8 +128,17 @@ logFlags(
       .description('querier: fan out to StoreAPI endpoints, deduplicate replicas, evaluate PromQL, serve the Prometheus HTTP API and UI')
       .option('--http-address <host:port>', 'HTTP API and UI', address, '127.0.0.1:10902')
       .option('--grpc-address <host:port>', 'StoreAPI gRPC listen address', address, '127.0.0.1:10901')
-      .option('--endpoint <host:port>', 'StoreAPI endpoint to query (repeatable); dnssrv+_grpc._tcp.<svc> for DNS SRV discovery', collect, [])
-      .option('--endpoint.sd-files <path>', 'file SD files with endpoints (repeatable; reloaded on change)', collect, [])
+      .option(
+        '--endpoint <endpoint>',
+        "Addresses of statically configured Thanos API servers (repeatable). The scheme may be prefixed with 'dns+' or 'dnssrv+' to detect Thanos API servers through respective DNS lookups. Used only while their health check (Info) succeeds",
+        collect,
+        [],
+      )
+      .option('--endpoint-strict <endpoint-strict>', 'Addresses of only statically configured Thanos API servers that are always used, even if the health check fails. Useful if you have a caching layer on top (repeatable)', strictEndpoint, [])
+      .option('--endpoint.sd-files <path>', 'file SD files with endpoints (repeatable; reloaded on change); their endpoints are used only while healthy, like --endpoint', collect, [])
+      .addOption(durationOption('--store.unhealthy-timeout <duration>', 'Timeout before an unhealthy store is cleaned from the store UI page.', '5m'))
+      .addOption(durationOption('--store.sd-dns-interval <duration>', 'Interval between DNS resolutions.', '30s'))
+      .addOption(durationOption('--endpoint.info-timeout <duration>', 'Timeout of gRPC Info requests (also the health-check interval).', '5s').hideHelp())
       .option('--query.replica-label <name>', 'label to deduplicate replicas on (repeatable)', collect, [])
       .addOption(new Option('--deduplication.func <func>', 'deduplication algorithm over --query.replica-label replicas: "penalty" (Thanos\' default, switches replica only after a gap) or "chain" (merge all replicas\' samples)').choices(['penalty', 'chain']).default('penalty'))
       .option('--query.partial-response', 'answer with the data that is available (and a warning) when some endpoints fail', true)

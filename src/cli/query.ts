@@ -1,4 +1,5 @@
-// `strata query`: the distributed querier. Endpoints from --endpoint / --endpoint.sd-files / DNS,
+// `strata query`: the distributed querier. Endpoints from --endpoint / --endpoint-strict /
+// --endpoint.sd-files / DNS (strict ones always queried, the others only while healthy),
 // a fan-out proxy with per-endpoint timeouts and partial responses, replica deduplication, the
 // Prometheus HTTP API (with Thanos' dedup, replicaLabels[], partial_response and
 // max_source_resolution parameters), /api/v1/stores, /metrics, health, and the StoreAPI itself on
@@ -23,6 +24,10 @@ export async function runQuery(opts: Record<string, unknown>): Promise<void> {
   const log = loggerFromFlags(opts, 'query');
   const registry = createRegistry('query');
   const endpointFlags = opt<string[]>(opts, 'endpoint') ?? [];
+  const strictEndpointFlags = opt<string[]>(opts, 'endpoint-strict') ?? [];
+  const unhealthyTimeout = opt<number | undefined>(opts, 'store.unhealthy-timeout') ?? 300_000;
+  const infoTimeout = opt<number | undefined>(opts, 'endpoint.info-timeout') ?? 5000;
+  const dnsInterval = opt<number | undefined>(opts, 'store.sd-dns-interval') ?? 30_000;
   const sdFiles = opt<string[]>(opts, 'endpoint.sd-files') ?? [];
   const replicaLabels = opt<string[]>(opts, 'query.replica-label') ?? [];
   const partialResponse = opt<boolean | undefined>(opts, 'query.partial-response') !== false;
@@ -30,11 +35,21 @@ export async function runQuery(opts: Record<string, unknown>): Promise<void> {
   const queryTimeout = opt<number>(opts, 'query.timeout');
   const lookbackDelta = opt<number>(opts, 'query.lookback-delta');
   const maxSamples = opt<number>(opts, 'query.max-samples');
-  if (endpointFlags.length === 0 && sdFiles.length === 0) log.warn({}, 'no --endpoint or --endpoint.sd-files given: every query answers empty');
+  if (endpointFlags.length === 0 && strictEndpointFlags.length === 0 && sdFiles.length === 0) {
+    log.warn({}, 'no --endpoint, --endpoint-strict or --endpoint.sd-files given: every query answers empty');
+  }
 
+  // Thanos setupEndpointSet: Info every --endpoint.info-timeout with that deadline; connections of
+  // removed endpoints close after max(query timeout, info timeout, unhealthy timeout).
   const endpoints = new EndpointSet({
     endpoints: endpointFlags,
+    strictEndpoints: strictEndpointFlags,
     sdFiles,
+    infoTimeoutMs: infoTimeout,
+    refreshIntervalMs: infoTimeout,
+    unhealthyTimeoutMs: unhealthyTimeout,
+    dnsIntervalMs: dnsInterval,
+    closeDelayMs: Math.max(queryTimeout ?? 0, infoTimeout, unhealthyTimeout),
     logger: log.child({ component: 'endpoints' }),
     dial(address: string): Endpoint {
       // The client's deadline is the per-endpoint timeout of every call (Thanos --store.response-timeout

@@ -2,8 +2,9 @@
 // endpoints come from static `--endpoint` specs, from Prometheus file_sd files (watched and
 // re-read) and from DNS (`dns+host:port`: A/AAAA lookup; `dnssrv+_svc._proto.name`: SRV records,
 // target:port; `dnssrvnoa+`: SRV targets used as host names without a lookup), re-resolved
-// periodically. Every endpoint is probed with Info periodically; its label sets and time range
-// drive the proxy's pruning and /api/v1/stores shows its health.
+// periodically. Every endpoint is probed with Info every check interval; `--endpoint` and
+// discovered endpoints are queried only while healthy, `--endpoint-strict` ones always (see
+// EndpointSet). Label sets and time ranges drive the proxy's pruning; /api/v1/stores shows health.
 import { readFile, watch as fsWatch } from 'node:fs';
 import { promisify } from 'node:util';
 import { dirname, basename } from 'node:path';
@@ -112,6 +113,7 @@ export function parseFileSD(text: string, file: string): string[] {
 }
 
 interface Status {
+  /** Time of the last successful Info call (null: never). */
   lastCheck: number | null;
   lastError: string | null;
   info: EndpointInfo | null;
@@ -121,11 +123,13 @@ class EndpointRef {
   status: Status = { lastCheck: null, lastError: null, info: null };
   constructor(
     readonly endpoint: Endpoint,
-    /** Strict endpoints (static flags) are queried even when unhealthy, so failures show as warnings. */
-    public strict: boolean,
+    /** Fixed when the endpoint is added, as Thanos' endpointRef.isStrict. */
+    readonly strict: boolean,
+    /** When the endpoint was added (Thanos endpointRef.created). */
+    readonly created: number,
   ) {}
 
-  /** Like Thanos: queryable when strict or the last Info call succeeded. */
+  /** Thanos isQueryable: strict endpoints always, others while their last Info call succeeded. */
   queryable(): boolean {
     return this.strict || (this.status.lastCheck !== null && this.status.lastError === null);
   }
@@ -144,17 +148,29 @@ class EndpointRef {
 }
 
 export interface EndpointSetOptions {
-  /** `--endpoint` values (strict: always queried). */
+  /** `--endpoint` values: used only while healthy; `dns+`/`dnssrv+` names are resolved. */
   endpoints?: readonly string[];
-  /** `--endpoint.sd-files` paths. */
+  /** `--endpoint-strict` values: static host:port only, always queried whatever their health. */
+  strictEndpoints?: readonly string[];
+  /** `--endpoint.sd-files` paths (their targets are non-strict, like DNS-discovered ones). */
   sdFiles?: readonly string[];
   /** Opens a connection to an address. */
   dial: (address: string) => Endpoint;
   resolver?: Resolver;
-  /** Info refresh interval (Thanos: 5s). */
-  refreshIntervalMs?: number;
   /** Deadline of one Info call (Thanos --endpoint.info-timeout: 5s). */
   infoTimeoutMs?: number;
+  /** Health-check (Info) interval; Thanos re-checks every --endpoint.info-timeout, the default here too. */
+  refreshIntervalMs?: number;
+  /**
+   * Thanos --store.unhealthy-timeout (5m): a non-strict endpoint whose last successful check is
+   * this old is removed from the set (and so from /api/v1/stores) until it answers again.
+   */
+  unhealthyTimeoutMs?: number;
+  /**
+   * Delay before closing the connection of an endpoint that left the set, so queries already
+   * using it can finish (Thanos: max(query timeout, info timeout, unhealthy timeout)). 0: at once.
+   */
+  closeDelayMs?: number;
   /** DNS re-resolution interval (Thanos --store.sd-dns-interval: 30s). */
   dnsIntervalMs?: number;
   /** Fallback re-read of file SD files besides the watcher (Prometheus file_sd refresh_interval: 5m). */
@@ -179,24 +195,52 @@ function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   });
 }
 
-/** Endpoints of the querier, kept up to date in the background after start(). */
+/** Thanos dns.IsDynamicNode: an address with a `<qtype>+` prefix is resolved through service discovery. */
+function isDynamic(addr: string): boolean {
+  return addr.includes('+');
+}
+
+/**
+ * Endpoints of the querier, kept up to date in the background after start(), with Thanos'
+ * semantics (pkg/query/endpointset.go): every check interval each wanted address is probed with
+ * Info. A new non-strict endpoint joins only when its check succeeds (else it is dropped and
+ * retried as new at the next check); a member is queried while its last check succeeded and
+ * leaves the fan-out at the first failed check; it is removed from the set once its last good
+ * check is --store.unhealthy-timeout old. Strict endpoints (--endpoint-strict) join at once,
+ * are always queried and never time out.
+ */
 export class EndpointSet {
   private readonly refs = new Map<string, EndpointRef>();
   private readonly staticSpecs: EndpointSpec[];
+  private readonly strictAddrs: string[];
   private fileTargets = new Map<string, EndpointSpec[]>();
   private dnsCache = new Map<string, { addrs: string[]; at: number }>();
   private timers: NodeJS.Timeout[] = [];
   private watchers: { close(): void }[] = [];
+  private pendingCloses = new Map<NodeJS.Timeout, EndpointRef>();
   private updating: Promise<void> | null = null;
   private pendingUpdate = false;
   private stopped = false;
+  /** Addresses whose last check failed (log a warning on the transition only). */
+  private failing = new Set<string>();
+  private warnedDuplicates = new Set<string>();
   private readonly now: () => number;
   private readonly resolver: Resolver;
+  private readonly infoTimeoutMs: number;
+  private readonly unhealthyTimeoutMs: number;
 
   constructor(private readonly opts: EndpointSetOptions) {
     this.staticSpecs = (opts.endpoints ?? []).map(parseEndpointSpec);
+    for (const a of opts.strictEndpoints ?? []) {
+      // Thanos validateEndpointConfig.
+      if (isDynamic(a)) throw new Error(`${a} is a dynamically specified endpoint i.e. it uses SD and that is not permitted under strict mode.`);
+      parseEndpointSpec(a);
+    }
+    this.strictAddrs = [...(opts.strictEndpoints ?? [])];
     this.now = opts.now ?? Date.now;
     this.resolver = opts.resolver ?? systemResolver;
+    this.infoTimeoutMs = opts.infoTimeoutMs ?? 5000;
+    this.unhealthyTimeoutMs = opts.unhealthyTimeoutMs ?? 300_000;
   }
 
   /** Reads SD files, resolves, probes every endpoint once, then keeps refreshing in the background. */
@@ -209,7 +253,7 @@ export class EndpointSet {
       t.unref();
       this.timers.push(t);
     };
-    every(this.opts.refreshIntervalMs ?? 5000, () => void this.update());
+    every(this.opts.refreshIntervalMs ?? this.infoTimeoutMs, () => void this.update());
     if ((this.opts.sdFiles ?? []).length > 0) {
       every(this.opts.fileSDIntervalMs ?? 300_000, () => void this.reloadFiles());
     }
@@ -221,8 +265,28 @@ export class EndpointSet {
     this.timers = [];
     for (const w of this.watchers) w.close();
     this.watchers = [];
+    for (const [t, r] of this.pendingCloses) {
+      clearTimeout(t);
+      r.endpoint.close?.();
+    }
+    this.pendingCloses.clear();
     for (const r of this.refs.values()) r.endpoint.close?.();
     this.refs.clear();
+  }
+
+  /** Closes the connection of a ref that left the set, after the grace delay. */
+  private closeLater(ref: EndpointRef): void {
+    const delay = this.opts.closeDelayMs ?? Math.max(this.infoTimeoutMs, this.unhealthyTimeoutMs);
+    if (delay <= 0) {
+      ref.endpoint.close?.();
+      return;
+    }
+    const t = setTimeout(() => {
+      this.pendingCloses.delete(t);
+      ref.endpoint.close?.();
+    }, delay);
+    t.unref();
+    this.pendingCloses.set(t, ref);
   }
 
   private async loadFile(file: string): Promise<boolean> {
@@ -287,7 +351,7 @@ export class EndpointSet {
     }
   }
 
-  /** Re-resolves all specs, adds/removes endpoints and probes every endpoint with Info. */
+  /** Re-resolves all specs, probes every wanted address with Info and updates the set. */
   update(): Promise<void> {
     if (this.updating) {
       this.pendingUpdate = true;
@@ -303,53 +367,93 @@ export class EndpointSet {
     return this.updating;
   }
 
-  private async doUpdate(): Promise<void> {
-    const want = new Map<string, boolean>(); // address → strict
-    for (const s of this.staticSpecs) for (const a of await this.resolveCached(s)) want.set(a, s.kind === 'static' || want.get(a) === true);
-    for (const specs of this.fileTargets.values()) {
-      for (const s of specs) for (const a of await this.resolveCached(s)) if (!want.has(a)) want.set(a, false);
-    }
-    if (this.stopped) return;
-    for (const [addr, ref] of this.refs) {
-      if (!want.has(addr)) {
-        ref.endpoint.close?.();
-        this.refs.delete(addr);
-        this.opts.logger?.info({ address: addr }, 'endpoint removed');
+  /**
+   * Wanted addresses → strict, as Thanos' spec list: static `--endpoint` addresses, then
+   * `--endpoint-strict` ones, then everything discovered (DNS names of `--endpoint`, file SD
+   * targets) as non-strict. An address given more than once takes its last spec
+   * (removeDuplicateEndpointSpecs), so a discovered address is non-strict even if also strict.
+   */
+  private async wanted(): Promise<Map<string, boolean>> {
+    const want = new Map<string, boolean>();
+    const add = (addr: string, strict: boolean): void => {
+      if (want.has(addr) && !this.warnedDuplicates.has(addr)) {
+        this.warnedDuplicates.add(addr);
+        this.opts.logger?.warn({ addr }, 'Duplicate endpoint address is provided');
       }
-    }
-    for (const [addr, strict] of want) {
-      const ref = this.refs.get(addr);
-      if (ref) ref.strict = strict;
-      else {
-        this.refs.set(addr, new EndpointRef(this.opts.dial(addr), strict));
-        this.opts.logger?.info({ address: addr, strict }, 'endpoint added');
-      }
-    }
-    const timeout = this.opts.infoTimeoutMs ?? 5000;
-    await Promise.all(
-      [...this.refs.values()].map(async (ref) => {
-        try {
-          const info = await withDeadline(ref.endpoint.info(), timeout, `${ref.endpoint.name}: Info`);
-          if (ref.status.lastError !== null) this.opts.logger?.info({ address: ref.endpoint.name }, 'endpoint healthy again');
-          ref.status = { lastCheck: this.now(), lastError: null, info };
-        } catch (e) {
-          const msg = (e as Error).message;
-          if (ref.status.lastError === null) this.opts.logger?.warn({ address: ref.endpoint.name, err: msg }, 'endpoint Info failed');
-          // Keep the last good metadata (Thanos updateMetadata); lastCheck is the last successful check.
-          ref.status = { ...ref.status, lastError: msg };
-        }
-      }),
-    );
+      want.set(addr, strict);
+    };
+    for (const s of this.staticSpecs) if (s.kind === 'static') add(s.addr, false);
+    for (const a of this.strictAddrs) add(a, true);
+    for (const s of this.staticSpecs) if (s.kind !== 'static') for (const a of await this.resolveCached(s)) add(a, false);
+    for (const specs of this.fileTargets.values()) for (const s of specs) for (const a of await this.resolveCached(s)) add(a, false);
+    return want;
   }
 
-  /** Endpoints the proxy should query (healthy ones, plus strict ones whatever their health). */
+  private async check(ref: EndpointRef): Promise<void> {
+    const name = ref.endpoint.name;
+    try {
+      const info = await withDeadline(ref.endpoint.info(), this.infoTimeoutMs, `${name}: Info`);
+      if (this.failing.delete(name)) this.opts.logger?.info({ address: name }, 'endpoint healthy again');
+      ref.status = { lastCheck: this.now(), lastError: null, info };
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (!this.failing.has(name)) {
+        this.failing.add(name);
+        this.opts.logger?.warn({ address: name, err: msg }, 'update of endpoint failed');
+      }
+      // Keep the last good metadata (Thanos updateMetadata); lastCheck stays the last successful check.
+      ref.status = { ...ref.status, lastError: msg };
+    }
+  }
+
+  private async doUpdate(): Promise<void> {
+    const want = await this.wanted();
+    if (this.stopped) return;
+    const existing: EndpointRef[] = [];
+    const fresh: EndpointRef[] = [];
+    for (const [addr, strict] of want) {
+      const ref = this.refs.get(addr);
+      if (ref) existing.push(ref);
+      else fresh.push(new EndpointRef(this.opts.dial(addr), strict, this.now()));
+    }
+    await Promise.all([...existing, ...fresh].map((r) => this.check(r)));
+    if (this.stopped) {
+      for (const r of fresh) r.endpoint.close?.();
+      return;
+    }
+    for (const a of this.failing) if (!want.has(a)) this.failing.delete(a);
+    // Thanos getTimedOutRefs: non-strict members older than the timeout whose last successful
+    // check is at least that old.
+    const now = this.now();
+    const t = this.unhealthyTimeoutMs;
+    for (const [addr, ref] of this.refs) {
+      const timedOut = !ref.strict && now - ref.created >= t && now - (ref.status.lastCheck ?? -Infinity) >= t;
+      if (!want.has(addr) || timedOut) {
+        this.refs.delete(addr);
+        this.opts.logger?.info({ address: addr, strict: ref.strict, lastError: ref.status.lastError }, "removing endpoint because it's unhealthy or does not exist");
+        this.closeLater(ref);
+      }
+    }
+    for (const ref of fresh) {
+      const addr = ref.endpoint.name;
+      // A new endpoint joins only when queryable: strict, or its first check succeeded.
+      if (!ref.queryable()) {
+        ref.endpoint.close?.();
+        continue;
+      }
+      this.refs.set(addr, ref);
+      this.opts.logger?.info({ address: addr, strict: ref.strict, component: ref.status.info?.componentType ?? null }, 'adding new endpoint');
+    }
+  }
+
+  /** Endpoints the proxy should query (Thanos GetStoreClients: the queryable members). */
   active(): ProxyEndpoint[] {
     const out: ProxyEndpoint[] = [];
     for (const r of this.refs.values()) if (r.queryable()) out.push(r.proxyEndpoint());
     return out;
   }
 
-  /** Current status of every endpoint. */
+  /** Current status of every member of the set. */
   statuses(): { name: string; componentType: string | null; lastCheck: number | null; lastError: string | null; labelSets: Labels[]; minTime: number; maxTime: number; strict: boolean }[] {
     return [...this.refs.values()].map((r) => ({
       name: r.endpoint.name,
@@ -364,9 +468,11 @@ export class EndpointSet {
   }
 
   /**
-   * `data` of Thanos' /api/v1/stores: endpoints grouped by component type, each
-   * {name, lastCheck, lastError, labelSets, minTime, maxTime}. Thanos leaves out endpoints that
-   * never answered Info; we list them under "unknown-store-api" so the UI can show them as down.
+   * `data` of Thanos' /api/v1/stores: the members of the set grouped by component type, each
+   * {name, lastCheck, lastError, labelSets, minTime, maxTime}. Non-strict endpoints are members
+   * only after a successful check (until --store.unhealthy-timeout after their last one). Thanos
+   * leaves out strict endpoints that never answered Info; we list them under "unknown-store-api"
+   * so the UI can show them as down.
    */
   storesJSON(): string {
     const groups = new Map<string, string[]>();
