@@ -9,7 +9,7 @@ function unwrap(e: Expr): Expr {
   return e;
 }
 import { Anno, type Annotations } from './annotations.ts';
-import { newSeries, pushPoint, type ESeries } from './eval-types.ts';
+import { newSeries, pushPoint, stripHistograms, type ESeries } from './eval-types.ts';
 import { kahan, kahanInc, quantile, cmpValueNaNFirst } from './functions/math.ts';
 
 export interface AggEnv {
@@ -82,6 +82,12 @@ interface StreamGroup {
   count: Float64Array | null;
   incMean: Uint8Array | null;
   lastSeen: number;
+  /**
+   * sum/avg only, allocated at the first histogram point: per step, bit 1 = a float was
+   * aggregated, bit 2 = a histogram was. Cells with a histogram produce no float output (a mix
+   * of both gets Prometheus' warning).
+   */
+  kind: Uint8Array | null;
 }
 
 /**
@@ -100,6 +106,8 @@ export class StreamAggregator {
   private readonly steps: number;
   private readonly groupIndex = new Map<string, StreamGroup>();
   private readonly groups: StreamGroup[] = [];
+  /** Position of the aggregated expression (annotations point at it, as Prometheus' e.Expr). */
+  private readonly pos: AggregateExpr['pos'];
 
   constructor(
     private readonly env: AggEnv,
@@ -110,6 +118,7 @@ export class StreamAggregator {
     this.op = e.op;
     this.without = e.without;
     this.steps = numSteps(env);
+    this.pos = e.expr.pos;
   }
 
   private group(metric: Labels): StreamGroup {
@@ -129,6 +138,7 @@ export class StreamAggregator {
         count: op === 'count' || needMean ? new Float64Array(steps) : null,
         incMean: op === 'avg' ? new Uint8Array(steps) : null,
         lastSeen: -1,
+        kind: null,
       };
       this.groupIndex.set(key, g);
       this.groups.push(g);
@@ -136,8 +146,12 @@ export class StreamAggregator {
     return g;
   }
 
-  /** Adds one input series (step-aligned points, ascending). */
-  add(metric: Labels, ts: Float64Array, vs: Float64Array, n: number, dropName: boolean): void {
+  /**
+   * Adds one input series (step-aligned points, ascending). `hs` marks its histogram points (see
+   * ESeries.hs): min/max/stddev/stdvar ignore them with Prometheus' info, count/group count them,
+   * sum/avg drop the cell (warning when floats and histograms meet).
+   */
+  add(metric: Labels, ts: Float64Array, vs: Float64Array, n: number, dropName: boolean, hs?: readonly (object | undefined)[]): void {
     this.env.check();
     if (n === 0) {
       this.group(metric); // the group exists (and keeps its first-appearance position) even when empty
@@ -146,13 +160,12 @@ export class StreamAggregator {
     const g = this.group(metric);
     const { start, interval } = this.env;
     const steps = this.steps;
-    const op = this.op;
-    const seen = g.seen;
-    const value = g.value;
     const dn = dropName ? 1 : 0;
-    if (op === 'sum') {
+    if (this.op === 'sum' && hs === undefined && g.kind === null) {
       // The dashboard case (sum by (…)(rate(…))): a loop without the op switch, Kahan inlined
       // (same arithmetic as kahanInc).
+      const seen = g.seen;
+      const value = g.value;
       const c = g.c!;
       const dnArr = g.dropName;
       for (let i = 0; i < n; i++) {
@@ -181,85 +194,122 @@ export class StreamAggregator {
       const k = (ts[i]! - start) / interval;
       // A point off the step grid stalled the step-major cursor of this series: same here.
       if (!(k >= 0 && k < steps && k === Math.floor(k))) break;
-      const f = vs[i]!;
-      if (seen[k] === 0) {
-        seen[k] = 1;
-        g.dropName[k] = dn;
-        if (k > g.lastSeen) g.lastSeen = k;
-        switch (op) {
-          case 'sum':
-            value[k] = f;
-            g.c![k] = 0;
-            break;
-          case 'avg':
-            value[k] = f;
-            g.mean![k] = f;
-            g.c![k] = 0;
-            g.count![k] = 1;
-            g.incMean![k] = 0;
-            break;
-          case 'stddev':
-          case 'stdvar':
-            value[k] = Number.isNaN(f) || !Number.isFinite(f) ? NaN : 0;
-            g.mean![k] = f;
-            g.count![k] = 1;
-            break;
-          case 'count':
-            g.count![k] = 1;
-            break;
-          case 'group':
-            value[k] = 1;
-            break;
-          default: // min, max
-            value[k] = f;
+      if (hs !== undefined && hs[i] !== undefined) this.addHistogram(g, k, dn);
+      else this.addFloat(g, k, vs[i]!, dn);
+    }
+  }
+
+  /** One histogram point (Prometheus aggregation() with h != nil, float result only). */
+  private addHistogram(g: StreamGroup, k: number, dn: number): void {
+    const op = this.op;
+    switch (op) {
+      case 'min':
+      case 'max':
+      case 'stddev':
+      case 'stdvar':
+        // Ignored; a group that starts with a histogram is initialised by its first float.
+        this.env.annos.add(Anno.histogramIgnoredInAggregation(op, this.pos));
+        return;
+      case 'sum':
+      case 'avg': {
+        if (g.kind === null) {
+          // Cells aggregated so far held floats only.
+          g.kind = new Uint8Array(this.steps);
+          for (let j = 0; j <= g.lastSeen; j++) if (g.seen[j] === 1) g.kind[j] = 1;
         }
-        continue;
+        const had = g.kind[k]!;
+        this.addFloat(g, k, 0, dn); // seen/count/dropName bookkeeping; the float value is unused
+        g.kind[k] = had | 2;
+        return;
       }
-      if (dn) g.dropName[k] = 1;
+      default: // count, group: the sample counts whatever its type
+        this.addFloat(g, k, 0, dn);
+    }
+  }
+
+  /** One float point of the general (non-sum fast path) loop. */
+  private addFloat(g: StreamGroup, k: number, f: number, dn: number): void {
+    const op = this.op;
+    const seen = g.seen;
+    const value = g.value;
+    if (g.kind !== null) g.kind[k]! |= 1;
+    if (seen[k] === 0) {
+      seen[k] = 1;
+      g.dropName[k] = dn;
+      if (k > g.lastSeen) g.lastSeen = k;
       switch (op) {
         case 'sum':
-          value[k] = kahanInc(f, value[k]!, g.c![k]!);
-          g.c![k] = kahan.c;
+          value[k] = f;
+          g.c![k] = 0;
           break;
-        case 'avg': {
-          const count = ++g.count![k]!;
-          const c = g.c!;
-          if (g.incMean![k] === 0) {
-            const nv = kahanInc(f, value[k]!, c[k]!);
-            const nc = kahan.c;
-            if (nv !== Infinity && nv !== -Infinity) {
-              value[k] = nv;
-              c[k] = nc;
-              break;
-            }
-            g.incMean![k] = 1;
-            g.mean![k] = value[k]! / (count - 1);
-            c[k] = c[k]! / (count - 1);
-          }
-          const q = (count - 1) / count;
-          g.mean![k] = kahanInc(f / count, q * g.mean![k]!, q * c[k]!);
-          c[k] = kahan.c;
-          break;
-        }
-        case 'group':
-          break;
-        case 'max':
-          if (value[k]! < f || value[k] !== value[k]) value[k] = f;
-          break;
-        case 'min':
-          if (value[k]! > f || value[k] !== value[k]) value[k] = f;
-          break;
-        case 'count':
-          g.count![k]!++;
+        case 'avg':
+          value[k] = f;
+          g.mean![k] = f;
+          g.c![k] = 0;
+          g.count![k] = 1;
+          g.incMean![k] = 0;
           break;
         case 'stddev':
-        case 'stdvar': {
-          const count = ++g.count![k]!;
-          const delta = f - g.mean![k]!;
-          g.mean![k] = g.mean![k]! + delta / count;
-          value[k] = value[k]! + delta * (f - g.mean![k]!);
+        case 'stdvar':
+          value[k] = Number.isNaN(f) || !Number.isFinite(f) ? NaN : 0;
+          g.mean![k] = f;
+          g.count![k] = 1;
           break;
+        case 'count':
+          g.count![k] = 1;
+          break;
+        case 'group':
+          value[k] = 1;
+          break;
+        default: // min, max
+          value[k] = f;
+      }
+      return;
+    }
+    if (dn) g.dropName[k] = 1;
+    switch (op) {
+      case 'sum':
+        value[k] = kahanInc(f, value[k]!, g.c![k]!);
+        g.c![k] = kahan.c;
+        break;
+      case 'avg': {
+        const count = ++g.count![k]!;
+        const c = g.c!;
+        if (g.incMean![k] === 0) {
+          const nv = kahanInc(f, value[k]!, c[k]!);
+          const nc = kahan.c;
+          if (nv !== Infinity && nv !== -Infinity) {
+            value[k] = nv;
+            c[k] = nc;
+            break;
+          }
+          g.incMean![k] = 1;
+          g.mean![k] = value[k]! / (count - 1);
+          c[k] = c[k]! / (count - 1);
         }
+        const q = (count - 1) / count;
+        g.mean![k] = kahanInc(f / count, q * g.mean![k]!, q * c[k]!);
+        c[k] = kahan.c;
+        break;
+      }
+      case 'group':
+        break;
+      case 'max':
+        if (value[k]! < f || value[k] !== value[k]) value[k] = f;
+        break;
+      case 'min':
+        if (value[k]! > f || value[k] !== value[k]) value[k] = f;
+        break;
+      case 'count':
+        g.count![k]!++;
+        break;
+      case 'stddev':
+      case 'stdvar': {
+        const count = ++g.count![k]!;
+        const delta = f - g.mean![k]!;
+        g.mean![k] = g.mean![k]! + delta / count;
+        value[k] = value[k]! + delta * (f - g.mean![k]!);
+        break;
       }
     }
   }
@@ -273,6 +323,17 @@ export class StreamAggregator {
     let produced = 0;
     for (const g of this.groups) {
       if (g.lastSeen < 0) continue;
+      const kind = g.kind;
+      if (kind !== null) {
+        // Cells with histograms give no float output; a mix of both is Prometheus' warning.
+        for (let k = 0; k <= g.lastSeen; k++) {
+          if (g.seen[k] === 0 || (kind[k]! & 2) === 0) continue;
+          if (kind[k] === 3) this.env.annos.add(Anno.mixedFloatsHistogramsAgg(this.pos));
+          g.seen[k] = 0;
+        }
+        while (g.lastSeen >= 0 && g.seen[g.lastSeen] === 0) g.lastSeen--;
+        if (g.lastSeen < 0) continue;
+      }
       let m = 0;
       for (let k = 0; k <= g.lastSeen; k++) if (g.seen[k] === 1) m++;
       const ts = new Float64Array(m);
@@ -326,8 +387,13 @@ export function aggregate(env: AggEnv, e: AggregateExpr, grouping: readonly stri
   const op = e.op;
   if (STREAMING_AGG_OPS.has(op)) {
     const agg = new StreamAggregator(env, e, grouping);
-    for (const s of input) agg.add(s.metric, s.ts, s.vs, s.n, s.dropName);
+    for (const s of input) agg.add(s.metric, s.ts, s.vs, s.n, s.dropName, s.hs);
     return agg.finish();
+  }
+  // quantile ignores every histogram sample with an info annotation.
+  if (input.some((s) => s.hs !== undefined)) {
+    env.annos.add(Anno.histogramIgnoredInAggregation(op, e.expr.pos));
+    input = stripHistograms(input);
   }
   const groupIndex = new Map<string, number>();
   const seriesToGroup = new Int32Array(input.length);

@@ -103,6 +103,16 @@ export const Anno = {
     text: `ignored histogram in ${aggr} aggregation`,
     pos,
   }),
+  mixedFloatsHistogramsAgg: (pos: PosRange): Annotation => ({
+    kind: 'warning',
+    text: 'encountered a mix of histograms and floats for aggregation',
+    pos,
+  }),
+  incompatibleTypesInBinOp: (lhsType: string, op: string, rhsType: string, pos: PosRange): Annotation => ({
+    kind: 'info',
+    text: `incompatible sample types encountered for binary operator ${goQuote(op)}: ${lhsType} ${op} ${rhsType}`,
+    pos,
+  }),
   mixedFloatsHistograms: (metricName: string, pos: PosRange): Annotation => ({
     kind: 'warning',
     text: `encountered a mix of histograms and floats for metric name ${goQuote(metricName)}`,

@@ -7,7 +7,7 @@
 import { Labels, LabelsBuilder, compareStrings } from '../labels/labels.ts';
 import { compileAnchoredRegex, translateRE2, Matcher as MatcherCtor } from '../labels/matcher.ts';
 import type { Matcher } from '../labels/matcher.ts';
-import type { Querier, Queryable, SampleIterator } from '../storage/interfaces.ts';
+import type { FloatHistogramSample, Querier, Queryable, SampleIterator } from '../storage/interfaces.ts';
 import { ValueType } from '../storage/interfaces.ts';
 import { isStaleNaN } from '../tsdb/stale.ts';
 import {
@@ -32,7 +32,7 @@ import {
   type Value,
 } from './value.ts';
 import { Anno, Annotations, formatG } from './annotations.ts';
-import { dropMetadata, newSeries, pushPoint, type ESample, type ESeries, type RawSeries } from './eval-types.ts';
+import { dropMetadata, newSeries, pushPoint, stripHistograms, type ESample, type ESeries, type RawSeries } from './eval-types.ts';
 import { aggregate, aggregateK, countValues, StreamAggregator, STREAMING_AGG_OPS, type AggEnv } from './aggregations.ts';
 import {
   BinopError,
@@ -96,7 +96,8 @@ const EMPTY_F64 = new Float64Array(0);
 const ARENA_SAMPLES = 131072;
 
 /** Receives one output series of a streamed evaluation; the arrays are reused after the call returns. */
-type SeriesSink = (metric: Labels, ts: Float64Array, vs: Float64Array, n: number, dropName: boolean) => void;
+/** Receives one step-aligned output row; `hs` marks histogram points (as ESeries.hs). */
+type SeriesSink = (metric: Labels, ts: Float64Array, vs: Float64Array, n: number, dropName: boolean, hs?: (FloatHistogramSample | undefined)[]) => void;
 
 interface SelectorData {
   series: RawSeries[];
@@ -582,6 +583,8 @@ class Evaluator {
     let tsBuf = new Float64Array(64);
     let vsBuf = new Float64Array(64);
     let stBuf: Float64Array | null = null;
+    let hts: number[] | null = null;
+    let hvs: FloatHistogramSample[] | null = null;
     let count = 0;
     // Series whose iterator can bulk-read (the head's) are decoded straight into shared arenas
     // and kept as subarray views: no per-sample iterator calls and no per-series copies
@@ -636,13 +639,23 @@ class Evaluator {
           if (withST) stBuf![n] = it.st ?? 0;
           n++;
         }
-        // Native histograms: not supported yet (TODO: HPoint support); such samples are skipped.
+        else if (vt === ValueType.FloatHistogram && it.fh) {
+          // Native histograms go to side arrays (rare next to floats; see RawSeries.hts).
+          if (it.t > end) break;
+          (hts ??= []).push(it.t);
+          (hvs ??= []).push(it.fh);
+        }
         vt = it.next();
       }
       const err = it.err();
       if (err) throw new EvalError('execution', `expanding series: ${err.message}`);
       const rs: STSeries = { labels: s.labels, ts: tsBuf.slice(0, n), vs: vsBuf.slice(0, n), n };
       if (withST) rs.sts = stBuf!.slice(0, n);
+      if (hts !== null && hvs !== null) {
+        rs.hts = Float64Array.from(hts);
+        rs.hvs = hvs;
+        hts = hvs = null;
+      }
       out.push(rs);
       count++;
       if ((count & 1023) === 0) this.checkNow();
@@ -658,8 +671,11 @@ class Evaluator {
   // ---- evaluation ----
 
   run(expr: Expr): EvalValue {
-    const v = this.eval(expr);
-    if (!Array.isArray(v)) return v;
+    // Native histograms are not part of query results yet (value.ts has no histogram samples):
+    // they reach the operators that annotate or ignore them, and are dropped from the output.
+    const v0 = this.eval(expr, true);
+    if (!Array.isArray(v0)) return v0;
+    const v = stripHistograms(v0);
     // Delayed name removal (cleanupMetricLabels).
     let any = false;
     for (const s of v) {
@@ -711,7 +727,16 @@ class Evaluator {
     return out;
   }
 
-  eval(expr: Expr): EvalValue {
+  /**
+   * Evaluates `expr` to a matrix of step-aligned series (or a string). Histogram points are
+   * stripped unless `keepH` is set by a caller that handles them (see ESeries.hs).
+   */
+  eval(expr: Expr, keepH = false): EvalValue {
+    const v = this.evalNode(expr, keepH);
+    return keepH || !Array.isArray(v) ? v : stripHistograms(v);
+  }
+
+  private evalNode(expr: Expr, keepH: boolean): EvalValue {
     this.checkNow();
     if (this.end < this.start) return [];
     switch (expr.type) {
@@ -724,9 +749,9 @@ class Evaluator {
       case 'StringLiteral':
         return { str: expr.value };
       case 'ParenExpr':
-        return this.eval(expr.expr);
+        return this.eval(expr.expr, keepH);
       case 'StepInvariantExpr':
-        return this.eval(expr.expr);
+        return this.eval(expr.expr, keepH);
       case 'UnaryExpr': {
         const mat = this.evalMatrix(expr.expr);
         if (expr.op === '-') {
@@ -753,8 +778,8 @@ class Evaluator {
     }
   }
 
-  private evalMatrix(e: Expr): ESeries[] {
-    const v = this.eval(e);
+  private evalMatrix(e: Expr, keepH = false): ESeries[] {
+    const v = this.eval(e, keepH);
     if (!Array.isArray(v)) this.fail('unexpected string value');
     return v;
   }
@@ -865,15 +890,15 @@ class Evaluator {
   }
 
   /** Vector/scalar binary operation evaluated series by series (labels are unchanged, so no merging). */
-  private vectorScalarSeries(vecE: Expr, scalE: Expr, swap: boolean, op: BinaryExpr['op'], returnBool: boolean): ESeries[] {
+  private vectorScalarSeries(vecE: Expr, scalE: Expr, swap: boolean, op: BinaryExpr['op'], returnBool: boolean, pos: BinaryExpr['pos']): ESeries[] {
     const original = this.currentSamples;
     let vec: ESeries[];
     let sc: Float64Array;
     if (swap) {
       sc = this.scalarParams(scalE);
-      vec = this.evalMatrix(vecE);
+      vec = this.evalMatrix(vecE, true);
     } else {
-      vec = this.evalMatrix(vecE);
+      vec = this.evalMatrix(vecE, true);
       sc = this.scalarParams(scalE);
     }
     const cmp = isComparison(op);
@@ -886,8 +911,17 @@ class Evaluator {
       const res = newSeries(s.metric, s.n, s.dropName || schema || returnBool);
       const ts = s.ts;
       const vs = s.vs;
+      const hs = s.hs;
       for (let i = 0; i < s.n; i++) {
         const t = ts[i]!;
+        if (hs !== undefined && hs[i] !== undefined) {
+          // Prometheus vectorElemBinop: histogram * scalar, scalar * histogram and histogram /
+          // scalar give histograms (not representable in results yet: dropped); every other
+          // operator drops the sample with an info annotation, `bool` or not.
+          if (op === '*' || (op === '/' && !swap)) continue;
+          this.annos.add(Anno.incompatibleTypesInBinOp(swap ? 'float' : 'histogram', op, swap ? 'histogram' : 'float', pos));
+          continue;
+        }
         const x = sc[Math.round((t - this.start) / this.interval)]!;
         let lf = vs[i]!;
         let rf = x;
@@ -993,6 +1027,10 @@ class Evaluator {
     const scratchVs = new Float64Array(numSteps);
     for (const s of series) {
       this.check();
+      if (s.hts !== undefined && s.hvs !== undefined) {
+        this.evalRawSeriesWithHistograms(s, offset, at, recordOrigT, scratchTs, scratchVs, out, sink);
+        continue;
+      }
       let rn = 0;
       let j = -1; // index of last sample with t <= refTime
       const n = s.n;
@@ -1017,6 +1055,51 @@ class Evaluator {
       else out.push({ metric: s.labels, ts: scratchTs.slice(0, rn), vs: scratchVs.slice(0, rn), n: rn, dropName: false });
     }
     return out;
+  }
+
+  /**
+   * evalRawSeries for a series holding native histograms: at each step the newest sample within
+   * the lookback window wins, float or histogram. Histogram points are marked in `hs`; with
+   * `recordOrigT` (timestamp()) every point is the float sample time.
+   */
+  private evalRawSeriesWithHistograms(s: RawSeries, offset: number, at: number | undefined, recordOrigT: boolean, scratchTs: Float64Array, scratchVs: Float64Array, out: ESeries[], sink?: SeriesSink): void {
+    const lookback = this.lookback;
+    const hts = s.hts!;
+    const hvs = s.hvs!;
+    const hs: (FloatHistogramSample | undefined)[] = [];
+    let rn = 0;
+    let j = -1;
+    let k = -1;
+    for (let ts = this.start; ts <= this.end; ts += this.interval) {
+      const ref = (at ?? ts) - offset;
+      while (j + 1 < s.n && s.ts[j + 1]! <= ref) j++;
+      while (k + 1 < hts.length && hts[k + 1]! <= ref) k++;
+      const tf = j < 0 ? -Infinity : s.ts[j]!;
+      const th = k < 0 ? -Infinity : hts[k]!;
+      if (th > tf) {
+        if (th <= ref - lookback) continue;
+        scratchTs[rn] = ts;
+        scratchVs[rn] = recordOrigT ? th : 0;
+        hs[rn] = recordOrigT ? undefined : hvs[k]!;
+      } else {
+        if (j < 0 || tf <= ref - lookback) continue;
+        const v = s.vs[j]!;
+        if (v !== v && isStaleNaN(v)) continue;
+        scratchTs[rn] = ts;
+        scratchVs[rn] = recordOrigT ? tf : v;
+        hs[rn] = undefined;
+      }
+      rn++;
+      this.addSamples(1);
+    }
+    if (rn === 0) return;
+    const anyH = hs.some((h) => h !== undefined);
+    if (sink) sink(s.labels, scratchTs, scratchVs, rn, false, anyH ? hs : undefined);
+    else {
+      const r: ESeries = { metric: s.labels, ts: scratchTs.slice(0, rn), vs: scratchVs.slice(0, rn), n: rn, dropName: false };
+      if (anyH) r.hs = hs;
+      out.push(r);
+    }
   }
 
   private evalMatrixSelector(ms: MatrixSelector): ESeries[] {
@@ -1122,8 +1205,8 @@ class Evaluator {
         sig,
       );
     }
-    if (lt === 'vector' && rt === 'scalar') return this.vectorScalarSeries(e.lhs, e.rhs, false, op, e.returnBool);
-    return this.vectorScalarSeries(e.rhs, e.lhs, true, op, e.returnBool);
+    if (lt === 'vector' && rt === 'scalar') return this.vectorScalarSeries(e.lhs, e.rhs, false, op, e.returnBool, e.pos);
+    return this.vectorScalarSeries(e.rhs, e.lhs, true, op, e.returnBool, e.pos);
   }
 
   // ---- aggregations ----
@@ -1169,7 +1252,7 @@ class Evaluator {
       // agg(selector): stream the selector's step rows into the aggregator (no input matrix).
       this.checkNow();
       const agg = new StreamAggregator(this.aggEnv(), e, grouping);
-      this.evalRawSeries(this.seriesOf(sel), sel.offset, sel.at ? this.atTime(sel.at) : undefined, false, (m, ts, vs, n, dn) => agg.add(m, ts, vs, n, dn));
+      this.evalRawSeries(this.seriesOf(sel), sel.offset, sel.at ? this.atTime(sel.at) : undefined, false, (m, ts, vs, n, dn, hs) => agg.add(m, ts, vs, n, dn, hs));
       const res = agg.finish();
       let total = 0;
       for (const s of res) total += s.n;
@@ -1187,10 +1270,14 @@ class Evaluator {
       this.currentSamples = base + total;
       return res;
     }
-    const input = this.evalMatrix(e.expr);
+    // limitk/limit_ratio would return histogram samples, which results cannot carry yet: they
+    // get float-only input. The other operators ignore or annotate histograms themselves.
+    const input = this.evalMatrix(e.expr, e.op !== 'limitk' && e.op !== 'limit_ratio');
     let res: ESeries[];
     if (e.op === 'topk' || e.op === 'bottomk' || e.op === 'limitk' || e.op === 'limit_ratio') {
-      res = aggregateK(this.aggEnv(), e, grouping, input, params ?? new Float64Array(this.numSteps()).fill(NaN));
+      const ps = params ?? new Float64Array(this.numSteps()).fill(NaN);
+      if (e.op === 'topk' || e.op === 'bottomk') this.noteIgnoredHistogramsK(e, input, ps);
+      res = aggregateK(this.aggEnv(), e, grouping, stripHistograms(input), ps);
     } else {
       res = aggregate(this.aggEnv(), e, grouping, input, params);
     }
@@ -1198,6 +1285,25 @@ class Evaluator {
     for (const s of res) total += s.n;
     this.currentSamples = base + total;
     return res;
+  }
+
+  /**
+   * topk/bottomk skip histogram samples with an info annotation (Prometheus aggregationK): at
+   * every step where k ≥ 1 and some input series has a histogram point.
+   */
+  private noteIgnoredHistogramsK(e: AggregateExpr, input: ESeries[], params: Float64Array): void {
+    for (const s of input) {
+      const hs = s.hs;
+      if (hs === undefined) continue;
+      for (let i = 0; i < s.n; i++) {
+        if (hs[i] === undefined) continue;
+        const k = Math.min(Math.trunc(params[Math.round((s.ts[i]! - this.start) / this.interval)]!), input.length);
+        if (k >= 1) {
+          this.annos.add(Anno.histogramIgnoredInAggregation(e.op, e.pos));
+          return;
+        }
+      }
+    }
   }
 
   /** The call when `e` is a range-vector function over a matrix/subquery that evalCall would route to evalRangeCall. */

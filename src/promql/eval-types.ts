@@ -1,5 +1,7 @@
-// Internal value types of the evaluator (Prometheus promql.Series / Sample, float-only for now).
+// Internal value types of the evaluator (Prometheus promql.Series / Sample). Floats live in typed
+// arrays; native histogram samples, rare next to floats, ride along in optional side arrays.
 import type { Labels } from '../labels/labels.ts';
+import type { FloatHistogramSample } from '../storage/interfaces.ts';
 
 /** One element of an instant vector during evaluation. */
 export interface ESample {
@@ -20,6 +22,12 @@ export interface ESeries {
   vs: Float64Array;
   n: number;
   dropName: boolean;
+  /**
+   * Histogram points, parallel to ts/vs: point i is a histogram when `hs[i]` is set (its `vs[i]`
+   * is then meaningless). Absent on float-only series. Only operators that handle histograms get
+   * series with histogram points (Evaluator.eval strips them for all others).
+   */
+  hs?: (FloatHistogramSample | undefined)[];
 }
 
 /** Raw samples of one selected series over the selector's whole time range (stale markers kept). */
@@ -34,6 +42,9 @@ export interface RawSeries {
   fn?: number;
   /** Series coming from a subquery whose samples already carry DropName. */
   dropName?: boolean;
+  /** Native histogram samples of the series (time-sorted, disjoint from ts/vs); absent when none. */
+  hts?: Float64Array;
+  hvs?: FloatHistogramSample[];
 }
 
 export function newSeries(metric: Labels, cap: number, dropName: boolean): ESeries {
@@ -53,6 +64,38 @@ export function pushPoint(s: ESeries, t: number, v: number): void {
   s.ts[s.n] = t;
   s.vs[s.n] = v;
   s.n++;
+}
+
+/** True when the series has at least one histogram point. */
+export function hasHistograms(s: ESeries): boolean {
+  return s.hs !== undefined;
+}
+
+/**
+ * Removes histogram points (in place) for operators that only handle floats; series left without
+ * points are dropped. Float-only input is returned as is.
+ */
+export function stripHistograms(mat: ESeries[]): ESeries[] {
+  let any = false;
+  for (const s of mat) if (s.hs !== undefined) any = true;
+  if (!any) return mat;
+  const out: ESeries[] = [];
+  for (const s of mat) {
+    const hs = s.hs;
+    if (hs !== undefined) {
+      let j = 0;
+      for (let i = 0; i < s.n; i++) {
+        if (hs[i] !== undefined) continue;
+        s.ts[j] = s.ts[i]!;
+        s.vs[j] = s.vs[i]!;
+        j++;
+      }
+      s.n = j;
+      delete s.hs;
+    }
+    if (s.n > 0) out.push(s);
+  }
+  return out;
 }
 
 /** Labels Prometheus treats as metadata and removes with __name__ (schema.IsMetadataLabel). */

@@ -12,6 +12,31 @@ export const ValueType = {
 } as const;
 export type ValueType = (typeof ValueType)[keyof typeof ValueType];
 
+/** One bucket span of a native histogram (Prometheus histogram.Span). */
+export interface HistogramSpan {
+  readonly offset: number;
+  readonly length: number;
+}
+
+/**
+ * A native histogram sample with float counts (Prometheus histogram.FloatHistogram): bucket
+ * counts are absolute, `customValues` holds the upper bounds of schema −53 (custom buckets).
+ * Readers must not mutate it (samples may be shared between series and steps).
+ */
+export interface FloatHistogramSample {
+  readonly schema: number;
+  readonly zeroThreshold: number;
+  readonly zeroCount: number;
+  readonly count: number;
+  readonly sum: number;
+  readonly positiveSpans: readonly HistogramSpan[];
+  readonly positiveBuckets: readonly number[];
+  readonly negativeSpans: readonly HistogramSpan[];
+  readonly negativeBuckets: readonly number[];
+  readonly customValues: readonly number[];
+  readonly counterResetHint: 'unknown' | 'reset' | 'not_reset' | 'gauge';
+}
+
 /**
  * Iterates the samples of one series in time order, allocation-free: after next()/seek() returned
  * ValueType.Float, read `t` and `v`. Staleness markers are NaN values for which `isStaleNaN(v)` is true.
@@ -25,6 +50,12 @@ export interface SampleIterator {
   readonly t: number;
   /** Value of the current float sample. */
   readonly v: number;
+  /**
+   * The current sample when next()/seek() returned ValueType.FloatHistogram (Prometheus
+   * `AtFloatHistogram()`). Optional and additive: only sources that store native histograms set
+   * it (the in-memory store today; remote write rejects histograms, so the head and blocks hold none).
+   */
+  readonly fh?: FloatHistogramSample | null;
   /**
    * Start timestamp (ms) of the current sample, as Prometheus' `AtST()`: when the cumulative
    * counter (or the delta interval) this sample belongs to started; 0 when this sample has none.

@@ -2,12 +2,14 @@
 // tests, and anywhere a small non-durable store is enough. Series keep their samples in growable,
 // time-sorted Float64Arrays. Staleness markers keep their canonical bits (see tsdb/stale.ts).
 // Start timestamps (SampleIterator.st) are kept in a parallel array, allocated only for series
-// that were given one.
+// that were given one; likewise native histogram samples (SampleIterator.fh), whose slot in the
+// float arrays holds 0.
 import { Labels, compareStrings } from '../labels/labels.ts';
 import type { Matcher } from '../labels/matcher.ts';
 import { isStaleNaN, setFloat64Bits } from '../tsdb/stale.ts';
 import {
   ValueType,
+  type FloatHistogramSample,
   type LabelHints,
   type LabelResult,
   type Querier,
@@ -24,6 +26,8 @@ class MemSeries {
   private dv: DataView;
   /** Start timestamps (ms, 0 = none), parallel to ts; null until a sample with one is added. */
   sts: Float64Array | null = null;
+  /** Histogram samples (null = float sample), parallel to ts; null until a histogram is added. */
+  hs: (FloatHistogramSample | null)[] | null = null;
   n = 0;
   constructor(readonly labels: Labels) {
     this.ts = new Float64Array(8);
@@ -73,13 +77,24 @@ class MemSeries {
     return lo;
   }
 
-  /** Adds a sample (with an optional start timestamp); a sample at an existing timestamp replaces it. */
-  add(t: number, v: number, st?: number): void {
+  private putH(i: number, h: FloatHistogramSample | null, insert: boolean): void {
+    if (h === null && this.hs === null) return;
+    if (this.hs === null) this.hs = new Array<FloatHistogramSample | null>(this.n).fill(null);
+    if (insert) this.hs.splice(i, 0, h);
+    else this.hs[i] = h;
+  }
+
+  /**
+   * Adds a sample (float `v`, or the histogram `h` when given, with an optional start timestamp);
+   * a sample at an existing timestamp replaces it.
+   */
+  add(t: number, v: number, st?: number, h: FloatHistogramSample | null = null): void {
     if (this.n === 0 || t > this.ts[this.n - 1]!) {
       if (this.n === this.ts.length) this.grow();
       this.ts[this.n] = t;
       this.put(this.n, v);
       this.putST(this.n, st);
+      this.putH(this.n, h, true);
       this.n++;
       return;
     }
@@ -87,6 +102,7 @@ class MemSeries {
     if (i < this.n && this.ts[i] === t) {
       this.put(i, v);
       this.putST(i, st);
+      this.putH(i, h, false);
       return;
     }
     if (this.n === this.ts.length) this.grow();
@@ -97,6 +113,7 @@ class MemSeries {
     this.ts[i] = t;
     this.put(i, v);
     this.putST(i, st);
+    this.putH(i, h, true);
     this.n++;
   }
 
@@ -115,25 +132,33 @@ class MemIterator implements SampleIterator {
   v = 0;
   /** Start timestamp of the current sample (0 = none); undefined when the series has none at all. */
   st: number | undefined;
+  /** The current histogram sample (null for floats). */
+  fh: FloatHistogramSample | null = null;
   private i: number;
   constructor(
     private readonly ts: Float64Array,
     private readonly vs: Float64Array,
     private readonly sts: Float64Array | null,
+    private readonly hs: readonly (FloatHistogramSample | null)[] | null,
     private readonly lo: number,
     private readonly hi: number,
   ) {
     this.i = lo - 1;
     this.st = sts ? 0 : undefined;
   }
+  private at(i: number): ValueType {
+    this.t = this.ts[i]!;
+    this.v = this.vs[i]!;
+    if (this.sts) this.st = this.sts[i]!;
+    if (this.hs === null) return ValueType.Float;
+    this.fh = this.hs[i] ?? null;
+    return this.fh === null ? ValueType.Float : ValueType.FloatHistogram;
+  }
   next(): ValueType {
     if (this.i >= this.hi) return ValueType.None;
     this.i++;
     if (this.i >= this.hi) return ValueType.None;
-    this.t = this.ts[this.i]!;
-    this.v = this.vs[this.i]!;
-    if (this.sts) this.st = this.sts[this.i]!;
-    return ValueType.Float;
+    return this.at(this.i);
   }
   seek(t: number): ValueType {
     if (this.i >= this.hi) return ValueType.None;
@@ -142,12 +167,7 @@ class MemIterator implements SampleIterator {
     // Binary search forward from the current position.
     let lo = this.i;
     let hi = this.hi;
-    if (this.ts[lo]! >= t) {
-      this.t = this.ts[lo]!;
-      this.v = this.vs[lo]!;
-      if (this.sts) this.st = this.sts[lo]!;
-      return ValueType.Float;
-    }
+    if (this.ts[lo]! >= t) return this.at(lo);
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (this.ts[mid]! < t) lo = mid + 1;
@@ -155,10 +175,7 @@ class MemIterator implements SampleIterator {
     }
     this.i = lo;
     if (lo >= this.hi) return ValueType.None;
-    this.t = this.ts[lo]!;
-    this.v = this.vs[lo]!;
-    if (this.sts) this.st = this.sts[lo]!;
-    return ValueType.Float;
+    return this.at(lo);
   }
   err(): Error | null {
     return null;
@@ -173,7 +190,7 @@ class MemSeriesView implements Series {
     private readonly hi: number,
   ) {}
   iterator(): SampleIterator {
-    return new MemIterator(this.s.ts, this.s.vs, this.s.sts, this.lo, this.hi);
+    return new MemIterator(this.s.ts, this.s.vs, this.s.sts, this.s.hs, this.lo, this.hi);
   }
 }
 
@@ -200,12 +217,21 @@ export class MemoryStorage implements Queryable {
    * `st` is its start timestamp in ms (omitted or 0 = none), exposed as SampleIterator.st.
    */
   add(labels: Labels, t: number, v: number, st?: number): void {
+    this.seriesFor(labels).add(t, v, st);
+  }
+
+  /** Adds one native histogram sample (kept by reference: do not mutate it afterwards). */
+  addHistogram(labels: Labels, t: number, h: FloatHistogramSample, st?: number): void {
+    this.seriesFor(labels).add(t, 0, st, h);
+  }
+
+  private seriesFor(labels: Labels): MemSeries {
     let s = this.series.get(labels.key);
     if (!s) {
       s = new MemSeries(labels);
       this.series.set(labels.key, s);
     }
-    s.add(t, v, st);
+    return s;
   }
 
   /** Removes all series. */

@@ -147,11 +147,13 @@ function loadInto(st: MemoryStorage, cmd: LoadCmd): void {
   for (const s of cmd.series) {
     for (let i = 0; i < s.values.length; i++) {
       const v = s.values[i]!;
-      if (v.omitted || v.histogram) continue;
+      if (v.omitted) continue;
       const t = i * cmd.interval;
       // @st items are offsets from the sample's own timestamp; `_` = no start timestamp (0).
       const off = s.st?.[i];
-      st.add(s.labels, t, v.value, off && !off.omitted ? t + off.value : 0);
+      const start = off && !off.omitted ? t + off.value : 0;
+      if (v.histogram) st.addHistogram(s.labels, t, v.histogram, start);
+      else st.add(s.labels, t, v.value, start);
     }
   }
 }
