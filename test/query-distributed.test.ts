@@ -1,9 +1,9 @@
 // The distributed querier end to end with separate processes on 127.0.0.1: a real Prometheus
 // (Debian 2.42) scrapes itself and a fixture every second and remote-writes to TWO `strata receive`
 // replicas (--label replica="a" / "b", 20s blocks shipped to one filesystem bucket); a `strata store`
-// serves that bucket (when the store command exists); `strata query` points at all of them with
-// --query.replica-label=replica. Range queries spanning shipped blocks and heads must return exactly
-// one deduplicated series per input series, equal to what Prometheus itself answers; killing one
+// serves that bucket (when the store command exists); `strata query` points at all of them
+// (--endpoint-strict) with --query.replica-label=replica. Range queries spanning shipped blocks and
+// heads must return exactly one deduplicated series per input series, equal to what Prometheus itself answers; killing one
 // receiver leaves answers intact with a warning naming it (partial response) or fails the query
 // when partial response is disabled.
 import { test, after } from 'node:test';
@@ -131,7 +131,9 @@ async function startQuery(endpoints: string[]): Promise<Node> {
     'query',
     `--http-address=127.0.0.1:${hp}`,
     `--grpc-address=127.0.0.1:${gp}`,
-    ...endpoints.map((e) => `--endpoint=${e}`),
+    // Strict, so that a killed receiver stays in the fan-out and shows as a partial-response
+    // warning (a plain --endpoint leaves it at the next health check: test/query-endpoints.test.ts).
+    ...endpoints.map((e) => `--endpoint-strict=${e}`),
     '--query.replica-label=replica',
     '--log.format=json',
   ]);
