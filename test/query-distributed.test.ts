@@ -3,9 +3,9 @@
 // replicas (--label replica="a" / "b", 20s blocks shipped to one filesystem bucket); a `strata store`
 // serves that bucket (when the store command exists); `strata query` points at all of them
 // (--endpoint-strict) with --query.replica-label=replica. Range queries spanning shipped blocks and
-// heads must return exactly one deduplicated series per input series, equal to what Prometheus itself answers; killing one
-// receiver leaves answers intact with a warning naming it (partial response) or fails the query
-// when partial response is disabled.
+// heads must return exactly one deduplicated series per input series, equal to what Prometheus
+// itself answers; killing one receiver leaves answers intact with a warning naming it (partial
+// response) or fails the query when partial response is disabled.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
