@@ -95,27 +95,33 @@ function fromIndexed(idx: readonly number[], val: readonly number[]): { spans: S
   return { spans, buckets: val.slice() };
 }
 
-/** Rejects layouts the arithmetic cannot interpret (Prometheus would panic or return an error). */
-function checkLayout(side: string, spans: readonly Span[], n: number): void {
+/**
+ * Rejects layouts the arithmetic cannot interpret (Prometheus' reduceResolution
+ * returns these errors, other code paths would panic). Messages as Prometheus.
+ */
+function checkLayout(spans: readonly Span[], n: number): void {
   let total = 0;
   for (let k = 0; k < spans.length; k++) {
     const sp = spans[k]!;
     if (!Number.isInteger(sp.offset) || !Number.isInteger(sp.length) || sp.length < 0) {
-      throw new HistogramError('invalid-layout', `${side} span number ${k + 1} is not a valid span`);
+      throw new HistogramError('invalid-layout', `span number ${k + 1} is not a valid span (offset ${sp.offset}, length ${sp.length})`);
     }
     if (k > 0 && sp.offset < 0) {
-      throw new HistogramError('invalid-layout', `${side} span number ${k + 1} with offset ${sp.offset}: histogram has a span whose offset is negative`);
+      throw new HistogramError('invalid-layout', `span number ${k + 1} with offset ${sp.offset}: histogram has a span whose offset is negative`);
     }
     total += sp.length;
+    if (total > n) {
+      throw new HistogramError('invalid-layout', `have ${n} buckets but spans need more: histogram spans specify different number of buckets than provided`);
+    }
   }
   if (total !== n) {
-    throw new HistogramError('invalid-layout', `${side} spans need ${total} buckets, have ${n} buckets: histogram spans specify different number of buckets than provided`);
+    throw new HistogramError('invalid-layout', `spans need ${total} buckets, have ${n} buckets: histogram spans specify different number of buckets than provided`);
   }
 }
 
 function checkHistogramLayout(h: FloatHistogram): void {
-  checkLayout('positive', h.positiveSpans, h.positiveBuckets.length);
-  checkLayout('negative', h.negativeSpans, h.negativeBuckets.length);
+  checkLayout(h.positiveSpans, h.positiveBuckets.length);
+  if (!isCustomBucketsSchema(h.schema)) checkLayout(h.negativeSpans, h.negativeBuckets.length);
   if (!isCustomBucketsSchema(h.schema) && !isExponentialSchema(h.schema)) {
     throw new HistogramError('invalid-layout', `histogram has an invalid schema, which must be between -4 and 8 for exponential buckets, or -53 for custom buckets, got schema ${h.schema}`);
   }
@@ -721,6 +727,17 @@ export function bucketString(b: Bucket): string {
  * absoluteStartValue are skipped when absoluteStartValue != 0.
  */
 export function bucketList(h: FloatHistogram, positive: boolean, absoluteStartValue: number, targetSchema: number): Bucket[] {
+  const cv = positive ? h.customValues : [];
+  return strippedList(h, positive, absoluteStartValue, targetSchema).map((b) => makeBucket(b.index, b.count, positive, targetSchema, cv));
+}
+
+interface StrippedBucket {
+  index: number;
+  count: number;
+}
+
+/** bucketList without bounds (Prometheus strippedAt): works for layouts whose indices exceed custom bounds. */
+function strippedList(h: FloatHistogram, positive: boolean, absoluteStartValue: number, targetSchema: number): StrippedBucket[] {
   if (h.usesCustomBuckets() && targetSchema !== h.schema) {
     throw new HistogramError('invalid-schema-change', 'cannot merge from custom buckets schema to exponential schema');
   }
@@ -731,8 +748,7 @@ export function bucketList(h: FloatHistogram, positive: boolean, absoluteStartVa
     throw new HistogramError('invalid-schema-change', `cannot merge from schema ${h.schema} to ${targetSchema}`);
   }
   const raw = positive ? expand(h.positiveSpans, h.positiveBuckets) : expand(h.negativeSpans, h.negativeBuckets);
-  const cv = positive ? h.customValues : [];
-  const out: Bucket[] = [];
+  const out: StrippedBucket[] = [];
   let reached = absoluteStartValue === 0;
   const exp = isExponentialSchema(targetSchema);
   let k = 0;
@@ -749,7 +765,7 @@ export function bucketList(h: FloatHistogram, positive: boolean, absoluteStartVa
     }
     if (!reached && exp && getBoundExponential(idx, targetSchema) <= absoluteStartValue) continue;
     reached = true;
-    out.push(makeBucket(idx, count, positive, targetSchema, cv));
+    out.push({ index: idx, count });
   }
   return out;
 }
@@ -1065,7 +1081,7 @@ function kahanAddImpl(self: FloatHistogram, o: FloatHistogram, cIn: FloatHistogr
   return { h, c, nhcbBoundsReconciled: false, counterResetCollision: adj.collision };
 }
 
-function detectResetLists(curr: readonly Bucket[], prev: readonly Bucket[]): boolean {
+function detectResetLists(curr: readonly StrippedBucket[], prev: readonly StrippedBucket[]): boolean {
   let pi = 0;
   let ci = 0;
   if (pi >= prev.length) return false;
@@ -1151,6 +1167,6 @@ function detectResetImpl(h: FloatHistogram, prev: FloatHistogram): boolean {
   const [prevZero, newThreshold] = zeroCountForLargerThreshold(prev, h.zeroThreshold, null);
   if (newThreshold !== h.zeroThreshold) return true;
   if (h.zeroCount < prevZero) return true;
-  if (detectResetLists(bucketList(h, true, h.zeroThreshold, h.schema), bucketList(prev, true, h.zeroThreshold, h.schema))) return true;
-  return detectResetLists(bucketList(h, false, h.zeroThreshold, h.schema), bucketList(prev, false, h.zeroThreshold, h.schema));
+  if (detectResetLists(strippedList(h, true, h.zeroThreshold, h.schema), strippedList(prev, true, h.zeroThreshold, h.schema))) return true;
+  return detectResetLists(strippedList(h, false, h.zeroThreshold, h.schema), strippedList(prev, false, h.zeroThreshold, h.schema));
 }
