@@ -141,9 +141,15 @@ test('generated Strata manifests run as local processes: remote write → receiv
   const q = dns.queries.filter((x) => x.endsWith('/33')).map((x) => x.slice(0, -3));
   assert.ok(q.includes('_grpc._tcp.strata-receive.monitoring.svc.cluster.local'), q.join(' '));
   assert.ok(q.includes('_grpc._tcp.strata-store.monitoring.svc.cluster.local'), q.join(' '));
-  const stores = (await (await fetch(`http://${qAddr}/api/v1/stores`)).json()) as { data: Record<string, { name: string; lastError: string | null }[]> };
-  const names = Object.values(stores.data).flat().map((s) => s.name).sort();
-  assert.deepEqual(names, [`127.0.0.1:${recv.ports.get(10901)}`, `127.0.0.1:${lc.pod('strata-store').ports.get(10901)}`].sort());
+  // Discovered endpoints are members only once a health check succeeded (Thanos): poll for the store.
+  const wantNames = [`127.0.0.1:${recv.ports.get(10901)}`, `127.0.0.1:${lc.pod('strata-store').ports.get(10901)}`].sort();
+  let names: string[] = [];
+  await waitFor('both StoreAPIs in /api/v1/stores', async () => {
+    const stores = (await (await fetch(`http://${qAddr}/api/v1/stores`)).json()) as { data: Record<string, { name: string; lastError: string | null }[]> };
+    names = Object.values(stores.data).flat().map((s) => s.name).sort();
+    return names.join() === wantNames.join();
+  }, 30_000).catch(() => undefined);
+  assert.deepEqual(names, wantNames);
 
   // SIGTERM the receiver: it cuts the head into a block and ships it to the bucket.
   const rproc = running.get('strata-receive')!;
