@@ -410,15 +410,15 @@ export class EndpointSet {
     const want = await this.wanted();
     if (this.stopped) return;
     const existing: EndpointRef[] = [];
-    const fresh: EndpointRef[] = [];
+    const fresh: [string, EndpointRef][] = [];
     for (const [addr, strict] of want) {
       const ref = this.refs.get(addr);
       if (ref) existing.push(ref);
-      else fresh.push(new EndpointRef(this.opts.dial(addr), strict, this.now()));
+      else fresh.push([addr, new EndpointRef(this.opts.dial(addr), strict, this.now())]);
     }
-    await Promise.all([...existing, ...fresh].map((r) => this.check(r)));
+    await Promise.all([...existing, ...fresh.map(([, r]) => r)].map((r) => this.check(r)));
     if (this.stopped) {
-      for (const r of fresh) r.endpoint.close?.();
+      for (const [, r] of fresh) r.endpoint.close?.();
       return;
     }
     for (const a of this.failing) if (!want.has(a)) this.failing.delete(a);
@@ -434,8 +434,7 @@ export class EndpointSet {
         this.closeLater(ref);
       }
     }
-    for (const ref of fresh) {
-      const addr = ref.endpoint.name;
+    for (const [addr, ref] of fresh) {
       // A new endpoint joins only when queryable: strict, or its first check succeeded.
       if (!ref.queryable()) {
         ref.endpoint.close?.();
