@@ -17,6 +17,7 @@
 import { ValueType } from '../../storage/interfaces.ts';
 import type { SampleIterator } from '../../storage/interfaces.ts';
 import { isStaleNaN, STALE_NAN_HI, STALE_NAN_LO } from '../stale.ts';
+import { decodeXORRange } from './xor-bulk.ts';
 
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
@@ -54,21 +55,6 @@ function ctz32(x: number): number {
 const TWO32 = 4294967296;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
-/** The 32 bits of d at bit position p, most significant first (zero past the end). */
-function peekBits(d: Uint8Array, p: number): number {
-  const i = p >>> 3;
-  const off = p & 7;
-  if (i + 4 < d.length) {
-    return ((((d[i]! << 24) | (d[i + 1]! << 16) | (d[i + 2]! << 8) | d[i + 3]!) << off) | (d[i + 4]! >>> (8 - off))) >>> 0;
-  }
-  const len = d.length;
-  const b0 = i < len ? d[i]! : 0;
-  const b1 = i + 1 < len ? d[i + 1]! : 0;
-  const b2 = i + 2 < len ? d[i + 2]! : 0;
-  const b3 = i + 3 < len ? d[i + 3]! : 0;
-  const b4 = i + 4 < len ? d[i + 4]! : 0;
-  return ((((b0 << 24) | (b1 << 16) | (b2 << 8) | b3) << off) | (b4 >>> (8 - off))) >>> 0;
-}
 
 /** Error raised by a reader that ran out of bits (Go io.EOF). */
 export class ChunkDecodeError extends Error {
@@ -746,117 +732,29 @@ export class XORIterator implements SampleIterator {
   /**
    * Reads all remaining samples into ts/vs from index `off` (room for numSamples − read samples
    * is required) and returns how many were written; stale markers are left out when `dropStale`.
-   * Check err() afterwards. Hot path of downsampling: the common samples (delta-of-delta in the
-   * 0/14/17/20-bit buckets, timestamps within safe integers, enough bytes left for the largest
-   * such sample) are decoded in one loop over locals; the first two samples, anything else and
-   * the last bytes of the chunk go through next(), so the results are exactly next()'s.
+   * Check err() afterwards. Hot path of downsampling: a fresh iterator decodes the whole chunk with
+   * the shared bulk decoder (xor-bulk.ts, one loop over locals); a partly read iterator, and the
+   * rare chunks the bulk decoder does not take (malformed, timestamps beyond 2^53), go through
+   * next(), so results and errors are exactly next()'s.
    */
   readInto(ts: Float64Array, vs: Float64Array, off: number, dropStale: boolean): number {
-    let k = off;
-    const d = this.data;
-    const bitLen = this.bitLen;
-    const total = this.numTotal;
-    for (;;) {
-      if (this.numRead >= 2 && this.tDeltaBig === null && this.error === null) {
-        let p = this.pos;
-        let n = this.numRead;
-        let t = this.t;
-        let td = this.tDeltaNum;
-        let vh = this.vHi;
-        let vl = this.vLo;
-        let v = this.v;
-        let lead = this.leading;
-        let trail = this.trailing;
-        // 101 bits = the largest sample handled here ('1110' + 20, '11' + 11 + 64).
-        while (n < total && p + 101 <= bitLen) {
-          const p0 = p;
-          const w = peekBits(d, p);
-          let dod = 0;
-          if (w < 0x80000000) {
-            p += 1;
-          } else {
-            const ones = Math.clz32(~w);
-            if (ones >= 4) break; // 64-bit delta-of-delta: next()
-            const pre = ones + 1;
-            const sz = ones === 1 ? 14 : ones === 2 ? 17 : 20;
-            const bits = (w << pre) >>> (32 - sz);
-            dod = bits > 1 << (sz - 1) ? bits - (1 << sz) : bits;
-            p += pre + sz;
-          }
-          const ntd = td + dod;
-          const nt = t + ntd;
-          if (!Number.isSafeInteger(nt) || !Number.isSafeInteger(ntd)) {
-            p = p0;
-            break;
-          }
-          const w2 = peekBits(d, p);
-          if (w2 < 0x80000000) {
-            p += 1;
-          } else {
-            let l2 = lead;
-            let t2 = trail;
-            if ((w2 & 0x40000000) !== 0) {
-              l2 = (w2 >>> 25) & 0x1f;
-              let mb = (w2 >>> 19) & 0x3f;
-              if (mb === 0) mb = 64;
-              t2 = 64 - l2 - mb;
-              if (t2 < 0) {
-                p = p0; // corrupt: next() reports it
-                break;
-              }
-              p += 13;
-            } else {
-              p += 2;
-            }
-            lead = l2;
-            trail = t2;
-            const mbits = 64 - l2 - t2;
-            let h = 0;
-            let l: number;
-            if (mbits > 32) {
-              h = peekBits(d, p) >>> (64 - mbits);
-              p += mbits - 32;
-              l = peekBits(d, p);
-              p += 32;
-            } else {
-              l = peekBits(d, p) >>> (32 - mbits);
-              p += mbits;
-            }
-            if (t2 >= 32) {
-              h = l << (t2 - 32);
-              l = 0;
-            } else if (t2 > 0) {
-              h = (h << t2) | (l >>> (32 - t2));
-              l = l << t2;
-            }
-            vh = (vh ^ h) >>> 0;
-            vl = (vl ^ l) >>> 0;
-            v = bitsToFloat(vh, vl);
-          }
-          t = nt;
-          td = ntd;
-          n++;
-          if (dropStale && vl === STALE_NAN_LO && (vh & 0x7ff7ffff) === STALE_NAN_HI) continue;
-          ts[k] = t;
-          vs[k] = v;
-          k++;
-        }
-        this.pos = p;
-        this.numRead = n;
-        this.t = t;
-        this.tDeltaNum = td;
-        this.vHi = vh;
-        this.vLo = vl;
-        this.v = v;
-        this.leading = lead;
-        this.trailing = trail;
+    if (this.numRead === 0 && this.error === null) {
+      const d = this.data;
+      const r = decodeXORRange(d, 0, d.length, this.numTotal, -Infinity, Infinity, ts, vs, off, dropStale);
+      if (r >= 0) {
+        this.numRead = this.numTotal;
+        return r - off;
       }
-      if (this.next() === ValueType.None) return k - off;
+      // Malformed or beyond safe integers: redo through next() for its exact samples and error.
+    }
+    let k = off;
+    while (this.next() !== ValueType.None) {
       if (dropStale && isStaleNaN(this.v)) continue;
       ts[k] = this.t;
       vs[k] = this.v;
       k++;
     }
+    return k - off;
   }
 
   /** Reads a Go uvarint as a number, or returns -1 and sets bigScratch when it exceeds 2^53. */
