@@ -1,7 +1,7 @@
 // Native histogram samples in float-only operators: they are selected like floats (newest sample
 // in the lookback window wins, whatever its type), then ignored or annotated exactly where
 // Prometheus' engine ignores or annotates them (promql/engine.go aggregation(), aggregationK(),
-// VectorscalarBinop/vectorElemBinop; texts from util/annotations). Query results carry floats only.
+// VectorscalarBinop/vectorElemBinop; texts from util/annotations).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Labels } from '../labels/labels.ts';
@@ -46,10 +46,11 @@ function storage(): MemoryStorage {
   return st;
 }
 
-function vec(r: QueryResult): Record<string, number> {
+/** Instant vector as {labels: float} with histogram samples as "h<count>". */
+function vec(r: QueryResult): Record<string, number | string> {
   assert.equal(r.value.resultType, 'vector');
-  const o: Record<string, number> = {};
-  if (r.value.resultType === 'vector') for (const s of r.value.samples) o[s.metric.toString()] = s.v;
+  const o: Record<string, number | string> = {};
+  if (r.value.resultType === 'vector') for (const s of r.value.samples) o[s.metric.toString()] = s.h ? `h${s.h.count}` : s.v;
   return o;
 }
 
@@ -87,15 +88,20 @@ test('a float written over a histogram at the same timestamp replaces it', () =>
   return engine.instantQuery(st, 'x', 0).then((r) => assert.deepEqual(vec(r), { x: 5 }));
 });
 
-test('selectors: the newest sample wins whatever its type; float-only operators drop histogram points silently', async () => {
+test('selectors: the newest sample wins whatever its type; float-only functions drop histogram points silently', async () => {
   const st = storage();
   // At 1m job="c" holds a histogram (newer than its float at 0): it is not a float 10 any more.
   const r = await engine.instantQuery(st, 'abs(m)', M);
   assert.deepEqual(vec(r), { '{job="a"}': 2 });
   assert.deepEqual(r.infos, []);
   assert.deepEqual(r.warnings, []);
-  // The plain selector's histogram samples are not part of results yet (floats only).
-  assert.deepEqual(vec(await engine.instantQuery(st, 'm', M)), { 'm{job="a"}': 2 });
+  assert.deepEqual(vec(await engine.instantQuery(st, 'm', M)), { 'm{job="a"}': 2, 'm{job="b"}': 'h8', 'm{job="c"}': 'h8' });
+  const r2 = await engine.rangeQuery(st, 'm{job="c"}', 0, 2 * M, M);
+  assert.equal(r2.value.resultType, 'matrix');
+  if (r2.value.resultType === 'matrix') {
+    const s = r2.value.series[0]!;
+    assert.deepEqual([s.ts, s.vs, s.hts, s.hvs?.map((h) => h.count)], [[0, 2 * M], [10, 30], [M], [8]]);
+  }
 });
 
 test('max/min/stddev/stdvar/quantile ignore histograms with an info annotation pointing at the aggregated expression', async () => {

@@ -7,7 +7,8 @@
 import { Labels, LabelsBuilder, compareStrings } from '../labels/labels.ts';
 import { compileAnchoredRegex, translateRE2, Matcher as MatcherCtor } from '../labels/matcher.ts';
 import type { Matcher } from '../labels/matcher.ts';
-import type { FloatHistogramSample, Querier, Queryable, SampleIterator } from '../storage/interfaces.ts';
+import type { Querier, Queryable, SampleIterator } from '../storage/interfaces.ts';
+import { FloatHistogram } from './histogram/index.ts';
 import { ValueType } from '../storage/interfaces.ts';
 import { isStaleNaN } from '../tsdb/stale.ts';
 import {
@@ -32,7 +33,7 @@ import {
   type Value,
 } from './value.ts';
 import { Anno, Annotations, formatG } from './annotations.ts';
-import { dropMetadata, newSeries, pushPoint, stripHistograms, type ESample, type ESeries, type RawSeries } from './eval-types.ts';
+import { dropMetadata, newSeries, pushPoint, stripHistograms, toFloatHistogram, type ESample, type ESeries, type RawSeries } from './eval-types.ts';
 import { aggregate, aggregateK, countValues, StreamAggregator, STREAMING_AGG_OPS, type AggEnv } from './aggregations.ts';
 import {
   BinopError,
@@ -97,7 +98,7 @@ const ARENA_SAMPLES = 131072;
 
 /** Receives one output series of a streamed evaluation; the arrays are reused after the call returns. */
 /** Receives one step-aligned output row; `hs` marks histogram points (as ESeries.hs). */
-type SeriesSink = (metric: Labels, ts: Float64Array, vs: Float64Array, n: number, dropName: boolean, hs?: (FloatHistogramSample | undefined)[]) => void;
+type SeriesSink = (metric: Labels, ts: Float64Array, vs: Float64Array, n: number, dropName: boolean, hs?: (FloatHistogram | undefined)[]) => void;
 
 interface SelectorData {
   series: RawSeries[];
@@ -234,7 +235,10 @@ function toValue(val: EvalValue, expr: Expr, start: number, instant: boolean): V
   if (!Array.isArray(val)) return { resultType: 'string', t: start, v: val.str };
   const t = exprType(expr);
   if (instant && t === 'vector') {
-    const samples: Sample[] = val.map((s) => ({ metric: s.metric, t: start, v: s.vs[0]! }));
+    const samples: Sample[] = val.map((s) => {
+      const h = s.hs?.[0];
+      return h ? { metric: s.metric, t: start, v: 0, h } : { metric: s.metric, t: start, v: s.vs[0]! };
+    });
     return { resultType: 'vector', samples };
   }
   if (instant && t === 'scalar') {
@@ -243,7 +247,22 @@ function toValue(val: EvalValue, expr: Expr, start: number, instant: boolean): V
   const series: MatrixSeries[] = val
     .slice()
     .sort((a, b) => Labels.compare(a.metric, b.metric))
-    .map((s) => ({ metric: s.metric, ts: Array.from(s.ts.subarray(0, s.n)), vs: Array.from(s.vs.subarray(0, s.n)) }));
+    .map((s) => {
+      const hs = s.hs;
+      if (hs === undefined) return { metric: s.metric, ts: Array.from(s.ts.subarray(0, s.n)), vs: Array.from(s.vs.subarray(0, s.n)) };
+      const m: MatrixSeries = { metric: s.metric, ts: [], vs: [], hts: [], hvs: [] };
+      for (let i = 0; i < s.n; i++) {
+        const h = hs[i];
+        if (h !== undefined) {
+          m.hts!.push(s.ts[i]!);
+          m.hvs!.push(h);
+        } else {
+          m.ts.push(s.ts[i]!);
+          m.vs.push(s.vs[i]!);
+        }
+      }
+      return m;
+    });
   return { resultType: 'matrix', series };
 }
 
@@ -584,7 +603,7 @@ class Evaluator {
     let vsBuf = new Float64Array(64);
     let stBuf: Float64Array | null = null;
     let hts: number[] | null = null;
-    let hvs: FloatHistogramSample[] | null = null;
+    let hvs: FloatHistogram[] | null = null;
     let count = 0;
     // Series whose iterator can bulk-read (the head's) are decoded straight into shared arenas
     // and kept as subarray views: no per-sample iterator calls and no per-series copies
@@ -643,7 +662,7 @@ class Evaluator {
           // Native histograms go to side arrays (rare next to floats; see RawSeries.hts).
           if (it.t > end) break;
           (hts ??= []).push(it.t);
-          (hvs ??= []).push(it.fh);
+          (hvs ??= []).push(toFloatHistogram(it.fh));
         }
         vt = it.next();
       }
@@ -671,11 +690,8 @@ class Evaluator {
   // ---- evaluation ----
 
   run(expr: Expr): EvalValue {
-    // Native histograms are not part of query results yet (value.ts has no histogram samples):
-    // they reach the operators that annotate or ignore them, and are dropped from the output.
-    const v0 = this.eval(expr, true);
-    if (!Array.isArray(v0)) return v0;
-    const v = stripHistograms(v0);
+    const v = this.eval(expr, true);
+    if (!Array.isArray(v)) return v;
     // Delayed name removal (cleanupMetricLabels).
     let any = false;
     for (const s of v) {
@@ -716,12 +732,12 @@ class Evaluator {
         out.push(group[0]!);
         continue;
       }
-      const pts: [number, number][] = [];
-      for (const s of group) for (let i = 0; i < s.n; i++) pts.push([s.ts[i]!, s.vs[i]!]);
+      const pts: [number, number, FloatHistogram | undefined][] = [];
+      for (const s of group) for (let i = 0; i < s.n; i++) pts.push([s.ts[i]!, s.vs[i]!, s.hs?.[i]]);
       pts.sort((a, b) => a[0] - b[0]);
       for (let i = 1; i < pts.length; i++) if (pts[i]![0] === pts[i - 1]![0]) this.fail('vector cannot contain metrics with the same labelset');
       const base = newSeries(group[0]!.metric, pts.length, group[0]!.dropName);
-      for (const [t, v] of pts) pushPoint(base, t, v);
+      for (const [t, v, h] of pts) pushPoint(base, t, v, h);
       out.push(base);
     }
     return out;
@@ -1066,7 +1082,7 @@ class Evaluator {
     const lookback = this.lookback;
     const hts = s.hts!;
     const hvs = s.hvs!;
-    const hs: (FloatHistogramSample | undefined)[] = [];
+    const hs: (FloatHistogram | undefined)[] = [];
     let rn = 0;
     let j = -1;
     let k = -1;

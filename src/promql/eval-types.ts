@@ -1,6 +1,7 @@
 // Internal value types of the evaluator (Prometheus promql.Series / Sample). Floats live in typed
 // arrays; native histogram samples, rare next to floats, ride along in optional side arrays.
 import type { Labels } from '../labels/labels.ts';
+import { FloatHistogram } from './histogram/index.ts';
 import type { FloatHistogramSample } from '../storage/interfaces.ts';
 
 /** One element of an instant vector during evaluation. */
@@ -27,7 +28,7 @@ export interface ESeries {
    * is then meaningless). Absent on float-only series. Only operators that handle histograms get
    * series with histogram points (Evaluator.eval strips them for all others).
    */
-  hs?: (FloatHistogramSample | undefined)[];
+  hs?: (FloatHistogram | undefined)[];
 }
 
 /** Raw samples of one selected series over the selector's whole time range (stale markers kept). */
@@ -44,14 +45,15 @@ export interface RawSeries {
   dropName?: boolean;
   /** Native histogram samples of the series (time-sorted, disjoint from ts/vs); absent when none. */
   hts?: Float64Array;
-  hvs?: FloatHistogramSample[];
+  hvs?: FloatHistogram[];
 }
 
 export function newSeries(metric: Labels, cap: number, dropName: boolean): ESeries {
   return { metric, ts: new Float64Array(cap), vs: new Float64Array(cap), n: 0, dropName };
 }
 
-export function pushPoint(s: ESeries, t: number, v: number): void {
+/** Appends a point: a float `v`, or the histogram `h` when given (see ESeries.hs). */
+export function pushPoint(s: ESeries, t: number, v: number, h?: FloatHistogram): void {
   if (s.n === s.ts.length) {
     const cap = Math.max(4, s.n * 2);
     const nt = new Float64Array(cap);
@@ -63,7 +65,26 @@ export function pushPoint(s: ESeries, t: number, v: number): void {
   }
   s.ts[s.n] = t;
   s.vs[s.n] = v;
+  if (h !== undefined) (s.hs ??= [])[s.n] = h;
   s.n++;
+}
+
+/** The engine's histogram type for a storage sample (no copy when it already is one). */
+export function toFloatHistogram(h: FloatHistogramSample): FloatHistogram {
+  if (h instanceof FloatHistogram) return h;
+  return new FloatHistogram({
+    schema: h.schema,
+    zeroThreshold: h.zeroThreshold,
+    zeroCount: h.zeroCount,
+    count: h.count,
+    sum: h.sum,
+    positiveSpans: h.positiveSpans.map((x) => ({ offset: x.offset, length: x.length })),
+    positiveBuckets: h.positiveBuckets.slice(),
+    negativeSpans: h.negativeSpans.map((x) => ({ offset: x.offset, length: x.length })),
+    negativeBuckets: h.negativeBuckets.slice(),
+    customValues: h.customValues.slice(),
+    counterResetHint: h.counterResetHint,
+  });
 }
 
 /** True when the series has at least one histogram point. */

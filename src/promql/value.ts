@@ -2,6 +2,7 @@
 // runner). Errors carry Prometheus's error types so the API can map them to the same HTTP codes.
 import type { Labels } from '../labels/labels.ts';
 import type { Queryable } from '../storage/interfaces.ts';
+import type { FloatHistogram } from './histogram/index.ts';
 
 export interface ScalarValue {
   resultType: 'scalar';
@@ -15,11 +16,12 @@ export interface StringValue {
   v: string;
 }
 
-/** One element of an instant vector. */
+/** One element of an instant vector: a float `v`, or a native histogram `h` (then `v` is 0). */
 export interface Sample {
   metric: Labels;
   t: number;
   v: number;
+  h?: FloatHistogram;
 }
 
 export interface VectorValue {
@@ -27,11 +29,17 @@ export interface VectorValue {
   samples: Sample[];
 }
 
-/** One series of a range result: parallel arrays of timestamps and values. */
+/**
+ * One series of a range result: parallel arrays of timestamps and float values, and (only when
+ * the series has native histogram points) parallel arrays of their timestamps and histograms,
+ * as Prometheus' Series{Floats, Histograms}.
+ */
 export interface MatrixSeries {
   metric: Labels;
   ts: number[];
   vs: number[];
+  hts?: number[];
+  hvs?: FloatHistogram[];
 }
 
 export interface MatrixValue {

@@ -6,6 +6,7 @@ import { Labels, compareStrings, isValidUTF8String } from '../labels/labels.ts';
 import type { Matcher } from '../labels/matcher.ts';
 import type { Exemplar, LabelHints, LabelResult, MetricMetadata, Querier, Queryable, Series } from '../storage/interfaces.ts';
 import type { Expr, DurationExpr, AtModifier } from '../promql/ast.ts';
+import type { FloatHistogram } from '../promql/histogram/index.ts';
 import { PromQLError, type QueryEngine, type QueryOptions, type QueryResult, type QueryStats, type Value } from '../promql/value.ts';
 import { parseExpr, parseMetricSelector } from '../promql/parser.ts';
 import { formatExpr } from '../promql/printer.ts';
@@ -89,6 +90,26 @@ function arrayJSON(items: string[]): string {
   return '[' + items.join(',') + ']';
 }
 
+/**
+ * A native histogram as Prometheus' jsonutil.MarshalHistogram: count, sum and the populated
+ * buckets as [boundaries, lower, upper, count], boundaries 0 = (l,u], 1 = [l,u), 2 = (l,u), 3 = [l,u].
+ */
+export function histogramJSON(h: FloatHistogram): string {
+  let out = `{"count":"${formatFloat(h.count)}","sum":"${formatFloat(h.sum)}"`;
+  const buckets: string[] = [];
+  for (const b of h.allBuckets()) {
+    if (b.count === 0) continue;
+    const bounds = b.lowerInclusive ? (b.upperInclusive ? 3 : 1) : b.upperInclusive ? 0 : 2;
+    buckets.push(`[${bounds},"${formatFloat(b.lower)}","${formatFloat(b.upper)}","${formatFloat(b.count)}"]`);
+  }
+  if (buckets.length > 0) out += `,"buckets":[${buckets.join(',')}]`;
+  return out + '}';
+}
+
+function histogramPointJSON(t: number, h: FloatHistogram): string {
+  return `[${formatTimestamp(t)},${histogramJSON(h)}]`;
+}
+
 /** Renders a PromQL value as QueryData's `result`. */
 export function valueJSON(v: Value): string {
   switch (v.resultType) {
@@ -97,7 +118,11 @@ export function valueJSON(v: Value): string {
     case 'string':
       return `[${formatTimestamp(v.t)},${jsonString(v.v)}]`;
     case 'vector':
-      return arrayJSON(v.samples.map((s) => `{"metric":${labelsJSON(s.metric)},"value":${pointJSON(s.t, s.v)}}`));
+      return arrayJSON(
+        v.samples.map((s) =>
+          s.h ? `{"metric":${labelsJSON(s.metric)},"histogram":${histogramPointJSON(s.t, s.h)}}` : `{"metric":${labelsJSON(s.metric)},"value":${pointJSON(s.t, s.v)}}`,
+        ),
+      );
     case 'matrix':
       return arrayJSON(
         v.series.map((s) => {
@@ -107,6 +132,7 @@ export function valueJSON(v: Value): string {
             for (let i = 0; i < s.ts.length; i++) pts[i] = pointJSON(s.ts[i]!, s.vs[i]!);
             out += `,"values":[${pts.join(',')}]`;
           }
+          if (s.hts && s.hvs && s.hts.length > 0) out += `,"histograms":[${s.hts.map((t, i) => histogramPointJSON(t, s.hvs![i]!)).join(',')}]`;
           return out + '}';
         }),
       );

@@ -3,6 +3,9 @@
 import { Labels } from '../../src/labels/labels.ts';
 import { isStaleNaN } from '../../src/tsdb/stale.ts';
 import type { Value, VectorValue, Sample } from '../../src/promql/value.ts';
+import { FloatHistogram, customBucketBoundsMatch } from '../../src/promql/histogram/index.ts';
+import { toFloatHistogram } from '../../src/promql/eval-types.ts';
+import type { FloatHistogramSample, HistogramSpan } from '../../src/storage/interfaces.ts';
 import { isOrdered, type EvalCmd, type ExpectMatch, type SequenceValue } from './script.ts';
 
 const MIN_NORMAL = 2.2250738585072014e-308;
@@ -42,6 +45,52 @@ function fmtSeries(ts: number[], vs: number[]): string {
   return ts.map((t, i) => `${fmt(vs[i]!)} @[${t}]`).join(', ');
 }
 
+function bucketsMatch(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => almostEqual(x, b[i]!));
+}
+
+/** spansMatch: equal after ignoring empty spans (offsets of empty spans carry over). */
+function spansMatch(a: readonly HistogramSpan[], b: readonly HistogramSpan[]): boolean {
+  const norm = (s: readonly HistogramSpan[]): [number, number][] => {
+    const out: [number, number][] = [];
+    let carry = 0;
+    for (const sp of s) {
+      if (sp.length === 0) {
+        carry += sp.offset;
+        continue;
+      }
+      const last = out[out.length - 1];
+      if (last && sp.offset + carry === 0) last[1] += sp.length;
+      else out.push([sp.offset + carry, sp.length]);
+      carry = 0;
+    }
+    return out;
+  };
+  const x = norm(a);
+  const y = norm(b);
+  return x.length === y.length && x.every((p, i) => p[0] === y[i]![0] && p[1] === y[i]![1]);
+}
+
+/** compareNativeHistogram (promqltest): both compacted, floats compared with almost.Equal. */
+export function histogramsMatch(expected: FloatHistogramSample, actual: FloatHistogram, hintSet: boolean): boolean {
+  const e = toFloatHistogram(expected).compact(0);
+  const a = actual.compact(0);
+  if (e.schema !== a.schema || !almostEqual(e.count, a.count) || !almostEqual(e.sum, a.sum)) return false;
+  if (e.usesCustomBuckets() && !customBucketBoundsMatch(e.customValues, a.customValues)) return false;
+  if (e.zeroThreshold !== a.zeroThreshold || !almostEqual(e.zeroCount, a.zeroCount)) return false;
+  if (!spansMatch(e.negativeSpans, a.negativeSpans) || !bucketsMatch(e.negativeBuckets, a.negativeBuckets)) return false;
+  if (!spansMatch(e.positiveSpans, a.positiveSpans) || !bucketsMatch(e.positiveBuckets, a.positiveBuckets)) return false;
+  return !hintSet || e.counterResetHint === a.counterResetHint;
+}
+
+function lit(h: FloatHistogramSample): string {
+  try {
+    return toFloatHistogram(h).toLiteral();
+  } catch {
+    return toFloatHistogram(h).string();
+  }
+}
+
 /** Throws MatchError unless `m` is sorted by labels (assertMatrixSorted). */
 export function assertMatrixSorted(series: { metric: Labels }[]): void {
   for (let i = 0; i + 1 < series.length; i++) {
@@ -67,23 +116,35 @@ export function compareResult(ev: EvalCmd, val: Value): void {
         seen.add(s.metric.key);
         const expT: number[] = [];
         const expV: number[] = [];
-        let expH = 0;
+        const expHT: number[] = [];
+        const expHV: SequenceValue[] = [];
         for (let i = 0; i < exp.values.length; i++) {
           const t = ev.start + i * ev.step;
           if (t > ev.end) {
             throw new MatchError(`expected ${exp.values.length} points for ${exp.labels.toString()}, but query time range cannot return this many points`);
           }
           const e = exp.values[i]!;
-          if (e.histogram) expH++;
-          else if (!e.omitted) {
+          if (e.histogram) {
+            expHT.push(t);
+            expHV.push(e);
+          } else if (!e.omitted) {
             expT.push(t);
             expV.push(e.value);
           }
         }
-        if (expT.length !== s.ts.length || expH !== 0) {
+        const hts = s.hts ?? [];
+        const hvs = s.hvs ?? [];
+        if (expT.length !== s.ts.length || expHT.length !== hts.length) {
           throw new MatchError(
-            `expected ${expT.length} float points and ${expH} histogram points for ${exp.labels.toString()}, but got ${s.ts.length} float points ${fmtSeries(s.ts, s.vs)}`,
+            `expected ${expT.length} float points and ${expHT.length} histogram points for ${exp.labels.toString()}, but got ${s.ts.length} float points ${fmtSeries(s.ts, s.vs)} and ${hts.length} histogram points`,
           );
+        }
+        for (let i = 0; i < expHT.length; i++) {
+          if (expHT[i] !== hts[i]) throw new MatchError(`expected histogram value at index ${i} for ${exp.labels.toString()} to have timestamp ${expHT[i]}, but it had timestamp ${hts[i]}`);
+          const e = expHV[i]!;
+          if (!histogramsMatch(e.histogram!, hvs[i]!, !!e.counterResetHintSet)) {
+            throw new MatchError(`expected histogram value at index ${i} (t=${hts[i]}) for ${exp.labels.toString()} to be ${lit(e.histogram!)}, but got ${lit(hvs[i]!)}`);
+          }
         }
         for (let i = 0; i < expT.length; i++) {
           if (expT[i] !== s.ts[i]) {
@@ -102,13 +163,17 @@ export function compareResult(ev: EvalCmd, val: Value): void {
       const seen = new Set<string>();
       val.samples.forEach((smp, pos) => {
         const exp = ev.expected.get(smp.metric.key);
-        if (!exp) throw new MatchError(`unexpected metric ${smp.metric.toString()} in result, has value ${fmt(smp.v)}`);
+        if (!exp) throw new MatchError(`unexpected metric ${smp.metric.toString()} in result, has value ${smp.h ? lit(smp.h) : fmt(smp.v)}`);
         if (isOrdered(ev) && exp.pos !== pos + 1) {
           throw new MatchError(`expected metric ${smp.metric.toString()} with ${fmtVals(exp.values)} at position ${exp.pos} but was at ${pos + 1}`);
         }
         const exp0 = exp.values[0];
         if (!exp0) throw new MatchError(`no expected value for ${smp.metric.toString()}`);
-        if (exp0.histogram) throw new MatchError(`expected histogram for ${smp.metric.toString()} but got float value ${fmt(smp.v)}`);
+        if (!exp0.histogram && smp.h) throw new MatchError(`expected float value ${fmt(exp0.value)} for ${smp.metric.toString()} but got histogram ${lit(smp.h)}`);
+        if (exp0.histogram && !smp.h) throw new MatchError(`expected histogram ${lit(exp0.histogram)} for ${smp.metric.toString()} but got float value ${fmt(smp.v)}`);
+        if (exp0.histogram && smp.h && !histogramsMatch(exp0.histogram, smp.h, !!exp0.counterResetHintSet)) {
+          throw new MatchError(`expected ${lit(exp0.histogram)} for ${smp.metric.toString()} but got ${lit(smp.h)}`);
+        }
         if (!almostEqual(exp0.value, smp.v)) throw new MatchError(`expected ${fmt(exp0.value)} for ${smp.metric.toString()} but got ${fmt(smp.v)}`);
         seen.add(smp.metric.key);
       });
@@ -193,6 +258,8 @@ export function middleStep(val: Value, t: number): VectorValue {
   for (const s of val.series) {
     const i = s.ts.indexOf(t);
     if (i >= 0) samples.push({ metric: s.metric, t, v: s.vs[i]! });
+    const j = s.hts ? s.hts.indexOf(t) : -1;
+    if (j >= 0) samples.push({ metric: s.metric, t, v: 0, h: s.hvs![j]! });
   }
   return { resultType: 'vector', samples };
 }

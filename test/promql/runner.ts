@@ -26,6 +26,10 @@ export function newTestEngine(): QueryEngine {
   return new Engine({ ...TEST_ENGINE_OPTS });
 }
 
+/**
+ * `needs_native_histograms` evals (README heuristic) are run too, but reported apart from the
+ * float-only ones: `nhPassed` says whether such an eval passed.
+ */
 export type EvalStatus = 'passed' | 'failed' | 'needs_native_histograms';
 
 export interface EvalOutcome {
@@ -35,6 +39,9 @@ export interface EvalOutcome {
   status: EvalStatus;
   /** Why it failed, or which heuristic flagged it as needing native histograms. */
   detail?: string;
+  /** For needs_native_histograms: whether it passed, and why not. */
+  nhPassed?: boolean;
+  nhFailure?: string;
 }
 
 export interface FileReport {
@@ -43,6 +50,8 @@ export interface FileReport {
   passed: number;
   failed: number;
   needsNativeHistograms: number;
+  /** How many of the needs-native-histograms evals pass. */
+  nhPassed: number;
   outcomes: EvalOutcome[];
   /** A script that could not be parsed or crashed the runner. */
   error?: string;
@@ -215,7 +224,7 @@ async function runInstant(engine: QueryEngine, st: MemoryStorage, ev: EvalCmd): 
 
 /** Runs one script. Never throws; problems are reported per eval (or as `error`). */
 export async function runScript(file: string, text: string, engine: QueryEngine = newTestEngine()): Promise<FileReport> {
-  const report: FileReport = { file, evals: 0, passed: 0, failed: 0, needsNativeHistograms: 0, outcomes: [] };
+  const report: FileReport = { file, evals: 0, passed: 0, failed: 0, needsNativeHistograms: 0, nhPassed: 0, outcomes: [] };
   let cmds;
   try {
     cmds = parseScript(text);
@@ -239,11 +248,7 @@ export async function runScript(file: string, text: string, engine: QueryEngine 
     report.evals++;
     const base = { line: cmd.line, expr: cmd.expr, kind: cmd.isRange ? ('range' as const) : ('instant' as const) };
     const nh = hist.reason(cmd);
-    if (nh) {
-      report.needsNativeHistograms++;
-      report.outcomes.push({ ...base, status: 'needs_native_histograms', detail: nh });
-      continue;
-    }
+    let failure: string | null = null;
     try {
       // The reference runner parses every eval's query while reading the script (a query that does
       // not parse is a broken script there, never an expected failure).
@@ -254,12 +259,19 @@ export async function runScript(file: string, text: string, engine: QueryEngine 
       }
       if (cmd.isRange) await runRange(engine, st, cmd);
       else await runInstant(engine, st, cmd);
+    } catch (e) {
+      failure = e instanceof MatchError ? e.message : `runner/engine crash: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
+    }
+    if (nh) {
+      report.needsNativeHistograms++;
+      if (failure === null) report.nhPassed++;
+      report.outcomes.push({ ...base, status: 'needs_native_histograms', detail: nh, nhPassed: failure === null, ...(failure !== null ? { nhFailure: failure } : {}) });
+    } else if (failure === null) {
       report.passed++;
       report.outcomes.push({ ...base, status: 'passed' });
-    } catch (e) {
+    } else {
       report.failed++;
-      const detail = e instanceof MatchError ? e.message : `runner/engine crash: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
-      report.outcomes.push({ ...base, status: 'failed', detail });
+      report.outcomes.push({ ...base, status: 'failed', detail: failure });
     }
   }
   return report;
