@@ -47,6 +47,8 @@ export interface KahanAddResult extends AddResult {
 }
 
 const MAX_INT = Number.MAX_SAFE_INTEGER;
+/** Guard for compact(maxEmptyBuckets) filling gaps of absurd layouts (the widest legal layout, schema 8 over the whole float range, has ~550k buckets). */
+const MAX_FILLED_BUCKETS = 1 << 21;
 
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
@@ -182,6 +184,9 @@ function compactSide(
     } else {
       const gap = i - prev - 1;
       if (gap <= maxEmptyBuckets) {
+        if (outVal.length + gap > MAX_FILLED_BUCKETS) {
+          throw new HistogramError('invalid-layout', `compacting would create more than ${MAX_FILLED_BUCKETS} buckets`);
+        }
         for (let g = 0; g < gap; g++) {
           outVal.push(0);
           outC.push(0);
