@@ -47,7 +47,10 @@ export interface HistRangeCtx {
   /** Scalar args other than the range vector (e.g. quantile_over_time's q). */
   params: number[];
   annos: Annotations;
-  /** Position of the range-vector argument (Prometheus args[0].PositionRange()). */
+  /**
+   * Prometheus args[0].PositionRange(): the range-vector argument, except for quantile_over_time
+   * whose args[0] is the quantile (Prometheus reports its annotations there, as the float path does).
+   */
   argPos: PosRange;
   /** __name__ of the series ('' if none), for annotations. */
   metricName: string;
