@@ -113,6 +113,21 @@ export const Anno = {
     text: `incompatible sample types encountered for binary operator ${goQuote(op)}: ${lhsType} ${op} ${rhsType}`,
     pos,
   }),
+  incompatibleBucketLayoutInBinOp: (op: string, pos: PosRange): Annotation => ({
+    kind: 'warning',
+    text: `incompatible bucket layout encountered for binary operator ${op}`,
+    pos,
+  }),
+  histogramCounterResetCollision: (operation: 'addition' | 'subtraction' | 'aggregation', pos: PosRange): Annotation => ({
+    kind: 'warning',
+    text: `conflicting counter resets during histogram ${operation}`,
+    pos,
+  }),
+  mismatchedCustomBuckets: (operation: 'addition' | 'subtraction' | 'aggregation', pos: PosRange): Annotation => ({
+    kind: 'info',
+    text: `mismatched custom buckets were reconciled during ${operation}`,
+    pos,
+  }),
   mixedFloatsHistograms: (metricName: string, pos: PosRange): Annotation => ({
     kind: 'warning',
     text: `encountered a mix of histograms and floats for metric name ${goQuote(metricName)}`,

@@ -1,8 +1,10 @@
 // Binary operators (Prometheus VectorBinop / VectorAnd / VectorOr / VectorUnless /
-// VectorscalarBinop / scalarBinop / resultMetric), float samples.
+// VectorscalarBinop / scalarBinop / resultMetric), float samples and native histograms.
 import { Labels, LabelsBuilder, compareStrings, isLegacyLabelName } from '../labels/labels.ts';
-import type { BinaryOp, VectorMatching } from './ast.ts';
+import type { BinaryOp, PosRange, VectorMatching } from './ast.ts';
 import type { ESample } from './eval-types.ts';
+import { Anno, type Annotation } from './annotations.ts';
+import { HistogramError, type FloatHistogram } from './histogram/index.ts';
 import { goMod, goPow } from './functions/math.ts';
 
 export class BinopError extends Error {}
@@ -54,6 +56,84 @@ export function elemBinop(op: BinaryOp, l: number, r: number, out: { v: number; 
     case '<=': out.v = l; out.keep = l <= r; return;
   }
   throw new BinopError(`operator "${op}" not allowed for operations between Vectors`);
+}
+
+/** Result of elemBinopHist (Prometheus vectorElemBinop's return values). */
+export interface HistBinopResult {
+  v: number;
+  h: FloatHistogram | undefined;
+  keep: boolean;
+  /** Prometheus `info` (an annotation that keeps the sample). */
+  info: Annotation | null;
+  /** Prometheus `err`: the sample is dropped and this annotation reported. */
+  err: Annotation | null;
+}
+
+/**
+ * vectorElemBinop when at least one side is a native histogram: histogram ± histogram,
+ * histogram * float (either side), histogram / float and ==/!= between histograms are defined;
+ * everything else gives an "incompatible sample types" info and no sample.
+ */
+export function elemBinopHist(op: BinaryOp, l: number, r: number, hl: FloatHistogram | undefined, hr: FloatHistogram | undefined, pos: PosRange, out: HistBinopResult): void {
+  out.v = 0;
+  out.h = undefined;
+  out.keep = false;
+  out.info = null;
+  out.err = null;
+  const incompatible = (): void => {
+    out.err = Anno.incompatibleTypesInBinOp(hl ? 'histogram' : 'float', op, hr ? 'histogram' : 'float', pos);
+  };
+  if (hl === undefined && hr !== undefined) {
+    if (op === '*') {
+      out.h = hr.mul(l).compact(0);
+      out.keep = true;
+    } else incompatible();
+    return;
+  }
+  if (hl !== undefined && hr === undefined) {
+    if (op === '*') {
+      out.h = hl.mul(r).compact(0);
+      out.keep = true;
+    } else if (op === '/') {
+      out.h = hl.div(r).compact(0);
+      out.keep = true;
+    } else incompatible();
+    return;
+  }
+  if (hl === undefined || hr === undefined) return;
+  switch (op) {
+    case '+':
+    case '-': {
+      let res;
+      try {
+        res = op === '+' ? hl.add(hr) : hl.sub(hr);
+      } catch (e) {
+        if (e instanceof HistogramError) {
+          out.err = Anno.incompatibleBucketLayoutInBinOp(op, pos);
+          return;
+        }
+        throw e;
+      }
+      const operation = op === '+' ? 'addition' : 'subtraction';
+      const h = res.h;
+      if (op === '-') h.counterResetHint = 'gauge';
+      if (res.counterResetCollision) out.err = Anno.histogramCounterResetCollision(operation, pos);
+      if (res.nhcbBoundsReconciled) out.info = Anno.mismatchedCustomBuckets(operation, pos);
+      out.h = h.compact(0);
+      out.keep = true;
+      return;
+    }
+    case '==':
+      out.h = hl;
+      out.keep = hl.equals(hr);
+      return;
+    case '!=':
+      out.h = hl;
+      out.keep = !hl.equals(hr);
+      return;
+    default:
+      incompatible();
+  }
 }
 
 const SEP = '\xff';
@@ -108,8 +188,12 @@ export class BinopState {
   matchedMany: (Set<string> | undefined)[] = [];
   stamp = 0;
   readonly metricCache = new Map<number, Labels>();
+  /** Last histogram annotation of the step (Prometheus VectorBinop's lastErr). */
+  lastAnno: Annotation | null = null;
+  readonly hres: HistBinopResult = { v: 0, h: undefined, keep: false, info: null, err: null };
 
   reset(numSigs: number): void {
+    this.lastAnno = null;
     if (this.present.length < numSigs) {
       this.present = new Int32Array(numSigs);
       this.rightIdx = new Int32Array(numSigs);
@@ -183,7 +267,7 @@ export function vectorUnless(lhs: ESample[], rhs: ESample[], lsig: number[], rsi
 /** VectorBinop for arithmetic/comparison between two instant vectors. */
 export function vectorBinop(
   op: BinaryOp, lhs: ESample[], rhs: ESample[], m: VectorMatching, returnBool: boolean,
-  lsig: number[], rsig: number[], ts: number, out: ESample[], st: BinopState,
+  lsig: number[], rsig: number[], ts: number, out: ESample[], st: BinopState, pos: PosRange,
 ): ESample[] {
   const fillR = m.fillRight;
   const fillL = m.fillLeft;
@@ -215,13 +299,33 @@ export function vectorBinop(
   const matched = st.matched;
   const r = { v: 0, keep: false };
   const cache = st.metricCache;
+  const hres = st.hres;
   const doOp = (ls: ESample, rs: ESample, sig: number): void => {
     let fl = ls.v;
     let fr = rs.v;
     if (oneToMany) [fl, fr] = [fr, fl];
-    elemBinop(op, fl, fr, r);
-    let v = r.v;
-    if (returnBool) v = r.keep ? 1 : 0;
+    let h: FloatHistogram | undefined;
+    let keep: boolean;
+    let v: number;
+    if (ls.h !== undefined || rs.h !== undefined) {
+      let hl = ls.h;
+      let hr = rs.h;
+      if (oneToMany) [hl, hr] = [hr, hl];
+      elemBinopHist(op, fl, fr, hl, hr, pos, hres);
+      if (hres.err !== null) {
+        st.lastAnno = hres.err;
+        return;
+      }
+      if (hres.info !== null) st.lastAnno = hres.info;
+      keep = hres.keep;
+      v = hres.v;
+      h = returnBool ? undefined : hres.h;
+    } else {
+      elemBinop(op, fl, fr, r);
+      keep = r.keep;
+      v = r.v;
+    }
+    if (returnBool) v = keep ? 1 : 0;
     let metric: Labels | undefined;
     const cacheable = ls.si !== undefined && rs.si !== undefined;
     const key = cacheable ? ls.si! * 4294967296 + rs.si! : 0;
@@ -240,8 +344,8 @@ export function vectorBinop(
       if (set.has(k)) throw new BinopError('multiple matches for labels: grouping labels must ensure unique matches');
       set.add(k);
     }
-    if (!r.keep && !returnBool) return;
-    out.push({ metric, t: ts, v, dropName: returnBool });
+    if (!keep && !returnBool) return;
+    out.push(h === undefined ? { metric, t: ts, v, dropName: returnBool } : { metric, t: ts, v, dropName: returnBool, h });
   };
   for (let i = 0; i < lhs.length; i++) {
     const ls = lhs[i]!;

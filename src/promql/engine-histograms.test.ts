@@ -182,8 +182,13 @@ test('vector/scalar operators: histograms give no sample and an info naming the 
   r = await engine.instantQuery(st, 'm + 1', 0);
   assert.deepEqual(vec(r), { '{job="a"}': 2, '{job="c"}': 11 });
   assert.deepEqual(r.infos, ['PromQL info: incompatible sample types encountered for binary operator "+": histogram + float (1:1)']);
-  // histogram * scalar is defined (a histogram), so there is no info; results carry no histograms yet.
+  // histogram * scalar and histogram / scalar are defined (histograms), so there is no info.
   r = await engine.instantQuery(st, 'm * 2', 0);
-  assert.deepEqual(vec(r), { '{job="a"}': 2, '{job="c"}': 20 });
+  assert.deepEqual(vec(r), { '{job="a"}': 2, '{job="b"}': 'h8', '{job="c"}': 20 });
   assert.deepEqual(r.infos, []);
+  r = await engine.instantQuery(st, '3 * m{job="b"} / 2', 0);
+  assert.deepEqual(vec(r), { '{job="b"}': 'h6' });
+  r = await engine.instantQuery(st, '2 / m{job="b"}', 0);
+  assert.deepEqual(vec(r), {});
+  assert.deepEqual(r.infos, ['PromQL info: incompatible sample types encountered for binary operator "/": float / histogram (1:1)']);
 });

@@ -41,7 +41,9 @@ import {
   changesMetricSchema,
   elemBinop,
   goLabelsString,
+  elemBinopHist,
   isComparison,
+  type HistBinopResult,
   scalarBinop,
   signatureFn,
   vectorAnd,
@@ -808,9 +810,10 @@ class Evaluator {
     exprs: (Expr | null)[],
     fn: (vectors: ESample[][], ts: number, out: ESample[], sigs: number[][] | null, numSigs: number) => void,
     sigFn: ((l: Labels) => string) | null = null,
+    keepH = false,
   ): ESeries[] {
     const originalSamples = this.currentSamples;
-    const matrixes: ESeries[][] = exprs.map((e) => (e === null || exprType(e) === 'string' ? [] : this.evalMatrix(e)));
+    const matrixes: ESeries[][] = exprs.map((e) => (e === null || exprType(e) === 'string' ? [] : this.evalMatrix(e, keepH)));
     const numSteps = this.numSteps();
     const vectors: ESample[][] = matrixes.map(() => []);
     const cursors = matrixes.map((m) => new Int32Array(m.length));
@@ -855,9 +858,10 @@ class Evaluator {
             // One sample object per input series, updated in place each step: functions only read
             // samples during the step (outputs are copied into the result series right after).
             let smp = pool[i]![si];
-            if (smp === undefined) pool[i]![si] = smp = { metric: s.metric, t: ts, v: 0, dropName: s.dropName, si };
+            if (smp === undefined) pool[i]![si] = smp = { metric: s.metric, t: ts, v: 0, dropName: s.dropName, si, h: undefined };
             smp.t = ts;
             smp.v = s.vs[c]!;
+            smp.h = s.hs?.[c];
             vec.push(smp);
             if (stepSigs) stepSigs[i]!.push(seriesSigs![i]![si]!);
             cur[si] = c + 1;
@@ -879,7 +883,7 @@ class Evaluator {
           if (seen.has(k)) this.fail('vector cannot contain metrics with the same labelset');
           seen.add(k);
           const ns = newSeries(s.metric, 1, s.dropName);
-          pushPoint(ns, ts, s.v);
+          pushPoint(ns, ts, s.v, s.h);
           mat.push(ns);
         }
         return mat;
@@ -898,7 +902,7 @@ class Evaluator {
         }
         if (r.lastTs === ts) this.fail('vector cannot contain metrics with the same labelset');
         r.lastTs = ts;
-        pushPoint(r.s, ts, s.v);
+        pushPoint(r.s, ts, s.v, s.h);
       }
     }
     this.currentSamples = originalSamples + totalOut;
@@ -920,6 +924,7 @@ class Evaluator {
     const cmp = isComparison(op);
     const schema = changesMetricSchema(op);
     const r = { v: 0, keep: false };
+    const hres: HistBinopResult = { v: 0, h: undefined, keep: false, info: null, err: null };
     const out: ESeries[] = [];
     let total = 0;
     for (const s of vec) {
@@ -930,15 +935,24 @@ class Evaluator {
       const hs = s.hs;
       for (let i = 0; i < s.n; i++) {
         const t = ts[i]!;
-        if (hs !== undefined && hs[i] !== undefined) {
+        const x = sc[Math.round((t - this.start) / this.interval)]!;
+        const hx = hs !== undefined ? hs[i] : undefined;
+        if (hx !== undefined) {
           // Prometheus vectorElemBinop: histogram * scalar, scalar * histogram and histogram /
-          // scalar give histograms (not representable in results yet: dropped); every other
-          // operator drops the sample with an info annotation, `bool` or not.
-          if (op === '*' || (op === '/' && !swap)) continue;
-          this.annos.add(Anno.incompatibleTypesInBinOp(swap ? 'float' : 'histogram', op, swap ? 'histogram' : 'float', pos));
+          // scalar give histograms; every other operator drops the sample with an info, `bool` or not.
+          elemBinopHist(op, swap ? x : 0, swap ? 0 : x, swap ? undefined : hx, swap ? hx : undefined, pos, hres);
+          if (hres.err !== null) {
+            this.annos.add(hres.err);
+            continue;
+          }
+          if (hres.keep || returnBool) {
+            res.ts[res.n] = t;
+            res.vs[res.n] = returnBool ? (hres.keep ? 1 : 0) : 0;
+            if (hres.h !== undefined && !returnBool) (res.hs ??= [])[res.n] = hres.h;
+            res.n++;
+          }
           continue;
         }
-        const x = sc[Math.round((t - this.start) / this.interval)]!;
         let lf = vs[i]!;
         let rf = x;
         if (swap) {
@@ -1211,14 +1225,17 @@ class Evaluator {
               case 'and': vectorAnd(l, r, ls, rs, out, bs); break;
               case 'or': vectorOr(l, r, ls, rs, out, bs); break;
               case 'unless': vectorUnless(l, r, ls, rs, out, bs); break;
-              default: vectorBinop(op, l, r, m, e.returnBool, ls, rs, ts, out, bs);
+              default: vectorBinop(op, l, r, m, e.returnBool, ls, rs, ts, out, bs, e.pos);
             }
           } catch (err) {
             if (err instanceof BinopError) this.fail(err.message);
             throw err;
           }
+          // Prometheus reports the last histogram annotation of each step (handleVectorBinopError).
+          if (bs.lastAnno !== null) this.annos.add(bs.lastAnno);
         },
         sig,
+        true,
       );
     }
     if (lt === 'vector' && rt === 'scalar') return this.vectorScalarSeries(e.lhs, e.rhs, false, op, e.returnBool, e.pos);

@@ -14,6 +14,8 @@ export interface ESample {
   dropName: boolean;
   /** Ordinal of the source series within its argument matrix (set when gathered by rangeEval). */
   si?: number;
+  /** A native histogram sample (then `v` is unused). */
+  h?: FloatHistogram;
 }
 
 /** A series of step-aligned points (output of range evaluation): parallel typed arrays, `n` used. */
