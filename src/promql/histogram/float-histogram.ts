@@ -713,6 +713,69 @@ export class FloatHistogram {
     return `{{${res.join(' ')}}}`;
   }
 
+  /**
+   * Validate: consistency of spans and buckets, no negative counts, schema
+   * specific fields (Prometheus FloatHistogram.Validate, same messages).
+   * Returns the error instead of throwing; null when valid.
+   */
+  validate(): HistogramError | null {
+    const err = (msg: string): HistogramError => new HistogramError('invalid-layout', msg);
+    const NEG_BUCKET = "histogram has a bucket whose observation count is negative";
+    const checkSpans = (spans: readonly Span[], n: number, customs: boolean): string | null => {
+      let total = 0;
+      for (let k = 0; k < spans.length; k++) {
+        const sp = spans[k]!;
+        if ((customs || k > 0) && sp.offset < 0) return `span number ${k + 1} with offset ${sp.offset}: histogram has a span whose offset is negative`;
+        total += sp.length;
+      }
+      if (total !== n) return `spans need ${total} buckets, have ${n} buckets: histogram spans specify different number of buckets than provided`;
+      return null;
+    };
+    const checkBuckets = (b: readonly number[]): string | null => {
+      for (let i = 0; i < b.length; i++) {
+        if (b[i]! < 0) return `bucket number ${i + 1} has observation count of ${formatGoFloat(b[i]!)}: ${NEG_BUCKET}`;
+      }
+      return null;
+    };
+    if (isCustomBucketsSchema(this.schema)) {
+      let prev = -Infinity;
+      for (let i = 0; i < this.customValues.length; i++) {
+        const curr = this.customValues[i]!;
+        if (Number.isNaN(curr)) return err('custom buckets: histogram custom bounds must not be NaN');
+        if (i > 0 && curr <= prev) {
+          return err(`custom buckets: previous bound is ${prev.toFixed(6)} and current is ${curr.toFixed(6)}: histogram custom bounds must be in strictly increasing order`);
+        }
+        prev = curr;
+      }
+      if (prev === Infinity) return err('custom buckets: last +Inf bound must not be explicitly defined: histogram custom bounds must be finite');
+      const e = checkSpans(this.positiveSpans, this.positiveBuckets.length, true);
+      if (e !== null) return err(`custom buckets: ${e}`);
+      const totalSpanLength = this.positiveSpans.reduce((a, sp) => a + sp.length + sp.offset, 0);
+      if (this.customValues.length + 1 < totalSpanLength) {
+        return err(`custom buckets: only ${this.customValues.length} custom bounds defined which is insufficient to cover total span length of ${totalSpanLength}: histogram custom bounds are too few`);
+      }
+      if (this.zeroCount !== 0) return err('custom buckets: must have zero count of 0');
+      if (this.zeroThreshold !== 0) return err('custom buckets: must have zero threshold of 0');
+      if (this.negativeSpans.length > 0) return err('custom buckets: must not have negative spans');
+      if (this.negativeBuckets.length > 0) return err('custom buckets: must not have negative buckets');
+    } else if (isExponentialSchema(this.schema)) {
+      let e = checkSpans(this.positiveSpans, this.positiveBuckets.length, false);
+      if (e !== null) return err(`positive side: ${e}`);
+      e = checkSpans(this.negativeSpans, this.negativeBuckets.length, false);
+      if (e !== null) return err(`negative side: ${e}`);
+      e = checkBuckets(this.negativeBuckets);
+      if (e !== null) return err(`negative side: ${e}`);
+      if (this.zeroCount < 0) return err(`zero bucket has observation count of ${formatGoFloat(this.zeroCount)}: ${NEG_BUCKET}`);
+      if (this.customValues.length > 0) return err('histogram with exponential schema must not have custom bounds');
+    } else {
+      return err(`histogram has an invalid schema, which must be between -4 and 8 for exponential buckets, or -53 for custom buckets, got schema ${this.schema}`);
+    }
+    if (this.count < 0) return err(`observation count is  ${formatGoFloat(this.count)}: histogram's observation count is negative`);
+    const e = checkBuckets(this.positiveBuckets);
+    if (e !== null) return err(`positive side: ${e}`);
+    return null;
+  }
+
   /** HasOverflow: any infinite count, sum, bucket or custom bound (used by avg to switch to incremental mean). */
   hasOverflow(): boolean {
     const inf = (v: number): boolean => v === Infinity || v === -Infinity;

@@ -278,3 +278,26 @@ test('Prometheus TestAllReverseFloatBucketIterator', async (t) => {
     });
   }
 });
+
+test('Prometheus TestFloatHistogramValidateNegativeHistogram', async (t) => {
+  for (const c of table('TestFloatHistogramValidateNegativeHistogram').cases) {
+    await t.test(str(c.name), () => {
+      const e = must(fh(c.fh), 'fh').validate();
+      assert.ok(e instanceof HistogramError, 'expected a validation error');
+    });
+  }
+});
+
+test('Prometheus tables: Add/Sub inputs validate; Compact keeps valid histograms valid', () => {
+  for (const name of ['TestFloatHistogramAdd', 'TestFloatHistogramSub']) {
+    for (const c of table(name).cases) {
+      // testHistogramAdd/testFloatHistogramSub require a.Validate() == nil.
+      assert.equal(must(fh(c.in1), 'in1').validate(), null, `${name} ${str(c.name)} in1`);
+      assert.equal(must(fh(c.in2), 'in2').validate(), null, `${name} ${str(c.name)} in2`);
+    }
+  }
+  for (const c of table('TestFloatHistogramCompact').cases) {
+    const h = must(fh(c.in), 'in');
+    if (h.validate() === null) assert.equal(h.compact(c.maxEmptyBuckets as number).validate(), null, str(c.name));
+  }
+});

@@ -23,7 +23,7 @@ const TESTS = [
   'TestFloatHistogramCompact', 'TestFloatHistogramAdd', 'TestKahanAddWithCompHistogram', 'TestFloatHistogramSub',
   'TestFloatHistogramCopyToSchema', 'TestAllFloatBucketIterator', 'TestAllReverseFloatBucketIterator',
   'TestFloatBucketIteratorTargetSchema', 'TestFloatCustomBucketsIterators', 'TestFloatHistogramString',
-  'TestFloatHistogramReduceResolution',
+  'TestFloatHistogramReduceResolution', 'TestFloatHistogramValidateNegativeHistogram',
 ];
 
 function tokenize(s) {
