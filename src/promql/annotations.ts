@@ -128,6 +128,26 @@ export const Anno = {
     text: `mismatched custom buckets were reconciled during ${operation}`,
     pos,
   }),
+  nativeHistogramNotCounter: (metricName: string, pos: PosRange): Annotation => ({
+    kind: 'warning',
+    text: `this native histogram metric is not a counter: ${goQuote(metricName)}`,
+    pos,
+  }),
+  nativeHistogramNotGauge: (metricName: string, pos: PosRange): Annotation => ({
+    kind: 'warning',
+    text: `this native histogram metric is not a gauge: ${goQuote(metricName)}`,
+    pos,
+  }),
+  mixedExponentialCustomHistograms: (metricName: string, pos: PosRange): Annotation => ({
+    kind: 'warning',
+    text: `vector contains a mix of histograms with exponential and custom buckets schemas for metric name ${goQuote(metricName)}`,
+    pos,
+  }),
+  histogramIgnoredInMixedRange: (metricName: string, pos: PosRange): Annotation => ({
+    kind: 'info',
+    text: `ignored histograms in a range containing both floats and histograms for metric name ${goQuote(metricName)}`,
+    pos,
+  }),
   mixedFloatsHistograms: (metricName: string, pos: PosRange): Annotation => ({
     kind: 'warning',
     text: `encountered a mix of histograms and floats for metric name ${goQuote(metricName)}`,

@@ -67,55 +67,6 @@ export interface HistRangeCtx {
 /** null = no output at this step. */
 export type HistRangeResult = { f: number } | { h: FloatHistogram } | null;
 
-// ---- annotations (Prometheus util/annotations texts) not yet in annotations.ts ----
-
-type HistogramOperation = 'addition' | 'subtraction' | 'aggregation';
-
-export const HistAnno = {
-  /** NewNativeHistogramNotCounterWarning. */
-  notCounter: (metricName: string, pos: PosRange): Annotation => ({
-    kind: 'warning',
-    text: `this native histogram metric is not a counter: ${goQuote(metricName)}`,
-    pos,
-  }),
-  /** NewNativeHistogramNotGaugeWarning. */
-  notGauge: (metricName: string, pos: PosRange): Annotation => ({
-    kind: 'warning',
-    text: `this native histogram metric is not a gauge: ${goQuote(metricName)}`,
-    pos,
-  }),
-  /** NewMixedExponentialCustomHistogramsWarning. */
-  mixedExponentialCustom: (metricName: string, pos: PosRange): Annotation => ({
-    kind: 'warning',
-    text: `vector contains a mix of histograms with exponential and custom buckets schemas for metric name ${goQuote(metricName)}`,
-    pos,
-  }),
-  /** NewHistogramIgnoredInMixedRangeInfo. */
-  histogramIgnoredInMixedRange: (metricName: string, pos: PosRange): Annotation => ({
-    kind: 'info',
-    text: `ignored histograms in a range containing both floats and histograms for metric name ${goQuote(metricName)}`,
-    pos,
-  }),
-  /** NewMismatchedCustomBucketsHistogramsInfo. */
-  mismatchedCustomBuckets: (pos: PosRange, op: HistogramOperation): Annotation => ({
-    kind: 'info',
-    text: `mismatched custom buckets were reconciled during ${op}`,
-    pos,
-  }),
-  /** NewHistogramCounterResetCollisionWarning. */
-  counterResetCollision: (pos: PosRange, op: HistogramOperation): Annotation => ({
-    kind: 'warning',
-    text: `conflicting counter resets during histogram ${op}`,
-    pos,
-  }),
-  /** NewStartTimeOverlapWarning. */
-  startTimeOverlap: (metricName: string, pos: PosRange): Annotation => ({
-    kind: 'warning',
-    text: startTimeOverlapText(metricName),
-    pos,
-  }),
-};
-
 /** Every Prometheus range-vector function (a matrix argument), all handled here. */
 export const HISTOGRAM_RANGE_FUNCTIONS: ReadonlySet<string> = new Set([
   'absent_over_time', 'avg_over_time', 'changes', 'count_over_time', 'delta', 'deriv',
@@ -193,14 +144,14 @@ export function histogramRangeFn(name: string, w: HistWindow, c: HistRangeCtx): 
   }
   if (FLOAT_ONLY_AGG.has(name)) {
     if (nf === 0) return null;
-    c.annos.add(HistAnno.histogramIgnoredInMixedRange(c.metricName, c.argPos));
+    c.annos.add(Anno.histogramIgnoredInMixedRange(c.metricName, c.argPos));
     return floatResult(name, w, c);
   }
   if (FLOAT_ONLY_TREND.has(name)) {
     // double_exponential_smoothing validates its factors before anything else (an error even
     // without floats); the float implementation does the same and returns null below 2 floats.
     const r = name === 'double_exponential_smoothing' || nf >= 2 ? floatResult(name, w, c) : null;
-    if (nf >= 1) c.annos.add(HistAnno.histogramIgnoredInMixedRange(c.metricName, c.argPos));
+    if (nf >= 1) c.annos.add(Anno.histogramIgnoredInMixedRange(c.metricName, c.argPos));
     return r;
   }
   throw new Error(`histogramRangeFn: unknown range function ${JSON.stringify(name)}`);
@@ -234,11 +185,11 @@ function flush(c: HistRangeCtx, p: Pending): void {
 function addH(a: FloatHistogram, b: FloatHistogram, p: Pending, c: HistRangeCtx): FloatHistogram | null {
   try {
     const r = a.add(b);
-    if (r.nhcbBoundsReconciled) p.push(HistAnno.mismatchedCustomBuckets(c.argPos, 'addition'));
+    if (r.nhcbBoundsReconciled) p.push(Anno.mismatchedCustomBuckets('addition', c.argPos));
     return r.h;
   } catch (err) {
     if (isIncompatibleSchema(err)) {
-      p.push(HistAnno.mixedExponentialCustom(c.metricName, c.argPos));
+      p.push(Anno.mixedExponentialCustomHistograms(c.metricName, c.argPos));
       return null;
     }
     throw err;
@@ -249,11 +200,11 @@ function addH(a: FloatHistogram, b: FloatHistogram, p: Pending, c: HistRangeCtx)
 function subH(a: FloatHistogram, b: FloatHistogram, p: Pending, c: HistRangeCtx): FloatHistogram | null {
   try {
     const r = a.sub(b);
-    if (r.nhcbBoundsReconciled) p.push(HistAnno.mismatchedCustomBuckets(c.argPos, 'subtraction'));
+    if (r.nhcbBoundsReconciled) p.push(Anno.mismatchedCustomBuckets('subtraction', c.argPos));
     return r.h;
   } catch (err) {
     if (isIncompatibleSchema(err)) {
-      p.push(HistAnno.mixedExponentialCustom(c.metricName, c.argPos));
+      p.push(Anno.mixedExponentialCustomHistograms(c.metricName, c.argPos));
       return null;
     }
     throw err;
@@ -348,12 +299,12 @@ function histogramRate(w: HistWindow, sts: Float64Array | null, isCounter: boole
   const stReset = (i: number): boolean => sts !== null && isStartTimestampReset(sts[i - 1]!, ht[i - 1]!, sts[i]!, ht[i]!);
   const mixedOnly = (): null => {
     p.length = 0; // Prometheus returns a fresh annotation set here
-    p.push(HistAnno.mixedExponentialCustom(c.metricName, c.argPos));
+    p.push(Anno.mixedExponentialCustomHistograms(c.metricName, c.argPos));
     return null;
   };
 
   if (isCounter && (prev.counterResetHint === 'gauge' || last.counterResetHint === 'gauge')) {
-    p.push(HistAnno.notCounter(c.metricName, c.argPos));
+    p.push(Anno.nativeHistogramNotCounter(c.metricName, c.argPos));
   }
   // A reset between the 1st and 2nd sample: ignore the 1st (and any layout incompatibility).
   if (isCounter) {
@@ -364,14 +315,14 @@ function histogramRate(w: HistWindow, sts: Float64Array | null, isCounter: boole
     }
   }
   if (last.usesCustomBuckets() !== usingCustomBuckets) {
-    p.push(HistAnno.mixedExponentialCustom(c.metricName, c.argPos));
+    p.push(Anno.mixedExponentialCustomHistograms(c.metricName, c.argPos));
     return null;
   }
   let minSchema = Math.min(last.schema, prev.schema);
   if (isCounter) {
     for (let i = lo + 1; i < hi - 1; i++) {
       const curr = hv[i]!;
-      if (curr.counterResetHint === 'gauge') p.push(HistAnno.notCounter(c.metricName, c.argPos));
+      if (curr.counterResetHint === 'gauge') p.push(Anno.nativeHistogramNotCounter(c.metricName, c.argPos));
       if (curr.schema < minSchema) minSchema = curr.schema;
       if (curr.usesCustomBuckets() !== usingCustomBuckets) return mixedOnly();
     }
@@ -379,7 +330,7 @@ function histogramRate(w: HistWindow, sts: Float64Array | null, isCounter: boole
   let h: FloatHistogram;
   try {
     const r = last.copyToSchema(minSchema).sub(prev);
-    if (r.nhcbBoundsReconciled) p.push(HistAnno.mismatchedCustomBuckets(c.argPos, 'subtraction'));
+    if (r.nhcbBoundsReconciled) p.push(Anno.mismatchedCustomBuckets('subtraction', c.argPos));
     h = r.h;
   } catch (err) {
     if (isIncompatibleSchema(err)) return mixedOnly();
@@ -390,14 +341,14 @@ function histogramRate(w: HistWindow, sts: Float64Array | null, isCounter: boole
     for (let i = lo + 1; i < hi; i++) {
       const curr = hv[i]!;
       if (!overlapDetected && sts !== null && checkStartTimeOverlap(sts[i - 1]!, ht[i - 1]!, sts[i]!)) {
-        p.push(HistAnno.startTimeOverlap(c.metricName, c.argPos));
+        p.push({ kind: 'warning', text: startTimeOverlapText(c.metricName), pos: c.argPos });
         overlapDetected = true;
       }
       if (stReset(i) || curr.detectReset(prev)) {
         // Conflicting counter reset hints are deliberately ignored (resets are handled here).
         try {
           const r = h.add(prev);
-          if (r.nhcbBoundsReconciled) p.push(HistAnno.mismatchedCustomBuckets(c.argPos, 'addition'));
+          if (r.nhcbBoundsReconciled) p.push(Anno.mismatchedCustomBuckets('addition', c.argPos));
           h = r.h;
         } catch (err) {
           if (isIncompatibleSchema(err)) return mixedOnly();
@@ -407,7 +358,7 @@ function histogramRate(w: HistWindow, sts: Float64Array | null, isCounter: boole
       prev = curr;
     }
   } else if (hv[lo]!.counterResetHint !== 'gauge' || last.counterResetHint !== 'gauge') {
-    p.push(HistAnno.notGauge(c.metricName, c.argPos));
+    p.push(Anno.nativeHistogramNotGauge(c.metricName, c.argPos));
   }
   return withHint(h, 'gauge').compact(0);
 }
@@ -458,10 +409,10 @@ function extendedHistogramRate(w: HistWindow, c: HistRangeCtx, isCounter: boolea
   const custom = h[first]!.usesCustomBuckets();
   for (let i = first; i <= last; i++) {
     if (h[i]!.usesCustomBuckets() !== custom) {
-      p.push(HistAnno.mixedExponentialCustom(c.metricName, c.argPos));
+      p.push(Anno.mixedExponentialCustomHistograms(c.metricName, c.argPos));
       return done();
     }
-    if (isCounter && h[i]!.counterResetHint === 'gauge') p.push(HistAnno.notCounter(c.metricName, c.argPos));
+    if (isCounter && h[i]!.counterResetHint === 'gauge') p.push(Anno.nativeHistogramNotCounter(c.metricName, c.argPos));
   }
   const left = smoothed && t[first]! < rangeStart
     ? interpolateHistograms(h[first]!, t[first]!, h[first + 1]!, t[first + 1]!, rangeStart, isCounter, p, c)
@@ -472,7 +423,7 @@ function extendedHistogramRate(w: HistWindow, c: HistRangeCtx, isCounter: boolea
     : h[last]!.copy();
   if (right === null) return done();
   if (!isCounter && (left.counterResetHint !== 'gauge' || right.counterResetHint !== 'gauge')) {
-    p.push(HistAnno.notGauge(c.metricName, c.argPos));
+    p.push(Anno.nativeHistogramNotGauge(c.metricName, c.argPos));
   }
   let result = subH(right.copy(), left, p, c);
   if (result === null) return done();
@@ -561,10 +512,10 @@ function instantValue(w: HistWindow, c: HistRangeCtx, isRate: boolean): HistRang
   }
   const p: Pending = [];
   if (isRate && (s1.h.counterResetHint === 'gauge' || s0.h.counterResetHint === 'gauge')) {
-    p.push(HistAnno.notCounter(c.metricName, c.argPos));
+    p.push(Anno.nativeHistogramNotCounter(c.metricName, c.argPos));
   }
   if (!isRate && (s1.h.counterResetHint !== 'gauge' || s0.h.counterResetHint !== 'gauge')) {
-    p.push(HistAnno.notGauge(c.metricName, c.argPos));
+    p.push(Anno.nativeHistogramNotGauge(c.metricName, c.argPos));
   }
   let r: FloatHistogram | null = s1.h.copy();
   if (!isRate || (!stReset && !s1.h.detectReset(s0.h))) {
@@ -658,8 +609,8 @@ function hintCollision(w: HistWindow): boolean {
 }
 
 function aggAnnos(w: HistWindow, c: HistRangeCtx, reconciled: boolean): void {
-  if (hintCollision(w)) c.annos.add(HistAnno.counterResetCollision(c.argPos, 'aggregation'));
-  if (reconciled) c.annos.add(HistAnno.mismatchedCustomBuckets(c.argPos, 'aggregation'));
+  if (hintCollision(w)) c.annos.add(Anno.histogramCounterResetCollision('aggregation', c.argPos));
+  if (reconciled) c.annos.add(Anno.mismatchedCustomBuckets('aggregation', c.argPos));
 }
 
 function sumOverTime(w: HistWindow, c: HistRangeCtx): HistRangeResult {
@@ -680,7 +631,7 @@ function sumOverTime(w: HistWindow, c: HistRangeCtx): HistRangeResult {
     }
   } catch (err) {
     if (isIncompatibleSchema(err)) {
-      c.annos.add(HistAnno.mixedExponentialCustom(c.metricName, c.argPos));
+      c.annos.add(Anno.mixedExponentialCustomHistograms(c.metricName, c.argPos));
       return null;
     }
     throw err;
@@ -731,7 +682,7 @@ function avgOverTime(w: HistWindow, c: HistRangeCtx): HistRangeResult {
     return { h: out };
   } catch (err) {
     if (isIncompatibleSchema(err)) {
-      c.annos.add(HistAnno.mixedExponentialCustom(c.metricName, c.argPos));
+      c.annos.add(Anno.mixedExponentialCustomHistograms(c.metricName, c.argPos));
       return null;
     }
     throw err;
