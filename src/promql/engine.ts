@@ -20,6 +20,7 @@ import {
   type DurationExpr,
   type Expr,
   type MatrixSelector,
+  type PosRange,
   type SubqueryExpr,
   type VectorSelector,
 } from './ast.ts';
@@ -52,6 +53,7 @@ import {
   vectorUnless,
 } from './binary.ts';
 import { FunctionError, RANGE_FUNCTIONS, countResets, type RangeCallCtx } from './functions/range.ts';
+import { histogramRangeFn, type HistRangeCtx, type HistWindow } from './functions/histogram-range.ts';
 import { INSTANT_FUNCTIONS, SIMPLE_FUNCTIONS, goMaxF, goMinF, type InstantCtx } from './functions/instant.ts';
 import { bucketFraction, bucketQuantile, type Bucket } from './functions/math.ts';
 
@@ -391,6 +393,22 @@ interface RangeSource {
   at: AtModifier | undefined;
   anchored: boolean;
   smoothed: boolean;
+}
+
+/** Histogram samples of a series without staleness markers (for range windows); null when none. */
+function filteredH(s: RawSeries): { ts: Float64Array; hs: FloatHistogram[] } | null {
+  const hts = s.hts;
+  const hvs = s.hvs;
+  if (hts === undefined || hvs === undefined) return null;
+  if (!hvs.some((h) => isStaleNaN(h.sum))) return { ts: hts, hs: hvs };
+  const ts: number[] = [];
+  const hs: FloatHistogram[] = [];
+  for (let i = 0; i < hvs.length; i++) {
+    if (isStaleNaN(hvs[i]!.sum)) continue;
+    ts.push(hts[i]!);
+    hs.push(hvs[i]!);
+  }
+  return ts.length > 0 ? { ts: Float64Array.from(ts), hs } : null;
 }
 
 function filtered(s: STSeries): void {
@@ -1108,6 +1126,7 @@ class Evaluator {
       const th = k < 0 ? -Infinity : hts[k]!;
       if (th > tf) {
         if (th <= ref - lookback) continue;
+        if (isStaleNaN(hvs[k]!.sum)) continue; // a stale marker written as a histogram
         scratchTs[rn] = ts;
         scratchVs[rn] = recordOrigT ? th : 0;
         hs[rn] = recordOrigT ? undefined : hvs[k]!;
@@ -1189,7 +1208,7 @@ class Evaluator {
     this.end = end;
     this.interval = interval;
     try {
-      const v = this.eval(e.expr);
+      const v = this.eval(e.expr, true);
       if (!Array.isArray(v)) this.fail('unexpected string value in subquery');
       return { mat: v, start, end };
     } finally {
@@ -1583,6 +1602,27 @@ class Evaluator {
     let total = 0;
     const series: RawSeries[] = mat.map((s) => {
       total += s.n;
+      const hs = s.hs;
+      if (hs !== undefined) {
+        // Split the step points into floats and histograms, as RawSeries keeps them.
+        const ts: number[] = [];
+        const vs: number[] = [];
+        const hts: number[] = [];
+        const hvs: FloatHistogram[] = [];
+        for (let i = 0; i < s.n; i++) {
+          const h = hs[i];
+          if (h !== undefined) {
+            hts.push(s.ts[i]!);
+            hvs.push(h);
+          } else {
+            ts.push(s.ts[i]!);
+            vs.push(s.vs[i]!);
+          }
+        }
+        const fts = Float64Array.from(ts);
+        const fvs = Float64Array.from(vs);
+        return { labels: s.metric, ts: fts, vs: fvs, n: ts.length, fts, fvs, fn: ts.length, dropName: s.dropName, hts: Float64Array.from(hts), hvs };
+      }
       const ts = s.ts.subarray(0, s.n);
       const vs = s.vs.subarray(0, s.n);
       return { labels: s.metric, ts, vs, n: s.n, fts: ts, fvs: vs, fn: s.n, dropName: s.dropName };
@@ -1630,6 +1670,23 @@ class Evaluator {
     let fusedTotal = 0;
     for (const s of src.series) {
       this.check();
+      const hsrc = name !== 'absent_over_time' ? filteredH(s) : null;
+      if (hsrc !== null) {
+        // A series holding native histograms: per-window math in functions/histogram-range.ts.
+        const r = this.rangeCallWithHistograms(e, name, s, hsrc, src, at, params, extended);
+        if (r === null) continue;
+        this.addSamples(r.n);
+        r.dropName = dropName || !!s.dropName;
+        if (sink) {
+          sink(s.labels, r.ts, r.vs, r.n, r.dropName, r.hs);
+          fusedTotal += r.n;
+        } else mat.push(r);
+        // Prometheus checks len(ss.Floats) > 0: only float outputs may be non-counters.
+        let floats = 0;
+        for (let i = 0; i < r.n; i++) if (r.hs?.[i] === undefined) floats++;
+        if ((name === 'rate' || name === 'increase') && floats > 0) this.notePossibleNonCounter(s.labels, e.args[matrixIdx]!.pos);
+        continue;
+      }
       const fts = s.fts!;
       const fvs = s.fvs!;
       const fn_ = s.fn!;
@@ -1682,12 +1739,7 @@ class Evaluator {
           sink(s.labels, scratchTs, scratchVs, on, dn);
           fusedTotal += on;
         } else mat.push({ metric: s.labels, ts: scratchTs.slice(0, on), vs: scratchVs.slice(0, on), n: on, dropName: dn });
-        if (name === 'rate' || name === 'increase') {
-          const metricName = s.labels.get('__name__');
-          if (metricName !== '' && !/(_total|_sum|_count|_bucket)$/.test(metricName)) {
-            this.annos.add(Anno.possibleNonCounter(metricName, e.args[matrixIdx]!.pos));
-          }
-        }
+        if (name === 'rate' || name === 'increase') this.notePossibleNonCounter(s.labels, e.args[matrixIdx]!.pos);
       }
     }
     this.currentSamples = base;
@@ -1705,6 +1757,75 @@ class Evaluator {
       return r.n > 0 ? [r] : [];
     }
     return mat;
+  }
+
+  /** rate/increase over float samples of a metric whose name does not look like a counter. */
+  private notePossibleNonCounter(labels: Labels, pos: PosRange): void {
+    const metricName = labels.get('__name__');
+    if (metricName !== '' && !/(_total|_sum|_count|_bucket)$/.test(metricName)) this.annos.add(Anno.possibleNonCounter(metricName, pos));
+  }
+
+  /**
+   * A range function over one series that holds native histograms: windows with histograms go
+   * to histogramRangeFn, float-only windows to the float functions. Returns the output row.
+   */
+  private rangeCallWithHistograms(
+    e: Call, name: string, s: RawSeries, h: { ts: Float64Array; hs: FloatHistogram[] }, src: RangeSource,
+    at: number | undefined, params: Float64Array[], extended: boolean,
+  ): ESeries | null {
+    const fn = RANGE_FUNCTIONS[name]!;
+    const fts = s.fts!;
+    const fvs = s.fvs!;
+    const fnum = s.fn!;
+    const hts = h.ts;
+    const hn = hts.length;
+    const out: ESeries = { metric: s.labels, ts: new Float64Array(this.numSteps()), vs: new Float64Array(this.numSteps()), n: 0, dropName: false };
+    const ctx: RangeCallCtx = {
+      ts: 0, rangeStart: 0, rangeEnd: 0, rangeMs: src.range, params: new Array(params.length).fill(0),
+      annos: this.annos, argPos: e.args[0]!.pos, sts: null, metric: s.labels,
+    };
+    const hctx: HistRangeCtx = {
+      ts: 0, rangeStart: 0, rangeEnd: 0, rangeMs: src.range, params: ctx.params, annos: this.annos, argPos: e.args[0]!.pos,
+      metricName: s.labels.get('__name__'), anchored: src.anchored, smoothed: src.smoothed,
+    };
+    const w: HistWindow = { fts, fvs, flo: 0, fhi: 0, hts, hvs: h.hs, hlo: 0, hhi: 0 };
+    let step = 0;
+    for (let ts = this.start; ts <= this.end; ts += this.interval, step++) {
+      const maxt = (at ?? ts) - src.offset;
+      const mint = maxt - src.range;
+      for (let p = 0; p < params.length; p++) ctx.params[p] = params[p]![step]!;
+      ctx.ts = hctx.ts = ts;
+      ctx.rangeStart = hctx.rangeStart = mint;
+      ctx.rangeEnd = hctx.rangeEnd = maxt;
+      const lo = extended ? mint - this.lookback : mint;
+      const hi = src.smoothed ? maxt + this.lookback : maxt;
+      w.flo = lowerBoundGT(fts, fnum, lo);
+      w.fhi = lowerBoundGT(fts, fnum, hi);
+      w.hlo = lowerBoundGT(hts, hn, lo);
+      w.hhi = lowerBoundGT(hts, hn, hi);
+      let f: number | null = null;
+      let hr: FloatHistogram | undefined;
+      try {
+        if (w.hhi > w.hlo) {
+          const r = histogramRangeFn(name, w, hctx);
+          if (r === null) continue;
+          if ('h' in r) hr = r.h;
+          else f = r.f;
+        } else {
+          if (w.fhi <= w.flo) continue;
+          f = extended ? extendedCall(name, fts, fvs, w.flo, w.fhi, mint, maxt, src.range, src.smoothed, null) : fn(fts, fvs, w.flo, w.fhi, ctx);
+          if (f === null) continue;
+        }
+      } catch (err) {
+        if (err instanceof FunctionError) this.fail(err.message);
+        throw err;
+      }
+      pushPoint(out, ts, f ?? 0, hr);
+    }
+    if (out.n === 0) return null;
+    out.ts = out.ts.slice(0, out.n);
+    out.vs = out.vs.slice(0, out.n);
+    return out;
   }
 
   // ---- info() (promql/info.go) ----
