@@ -148,6 +148,26 @@ export const Anno = {
     text: `ignored histograms in a range containing both floats and histograms for metric name ${goQuote(metricName)}`,
     pos,
   }),
+  mixedClassicNativeHistograms: (metricName: string, pos: PosRange): Annotation => ({
+    kind: 'warning',
+    text: withMetric('vector contains a mix of classic and native histograms', metricName),
+    pos,
+  }),
+  nativeHistogramQuantileNaNResult: (metricName: string, pos: PosRange): Annotation => ({
+    kind: 'info',
+    text: withMetric('input to histogram_quantile has NaN observations, result is NaN', metricName),
+    pos,
+  }),
+  nativeHistogramQuantileNaNSkew: (metricName: string, pos: PosRange): Annotation => ({
+    kind: 'info',
+    text: withMetric('input to histogram_quantile has NaN observations, result is skewed higher', metricName),
+    pos,
+  }),
+  nativeHistogramFractionNaNs: (metricName: string, pos: PosRange): Annotation => ({
+    kind: 'info',
+    text: withMetric('input to histogram_fraction has NaN observations, which are excluded from all fractions', metricName),
+    pos,
+  }),
   mixedFloatsHistograms: (metricName: string, pos: PosRange): Annotation => ({
     kind: 'warning',
     text: `encountered a mix of histograms and floats for metric name ${goQuote(metricName)}`,

@@ -8,7 +8,9 @@ import { Labels, LabelsBuilder, compareStrings } from '../labels/labels.ts';
 import { compileAnchoredRegex, translateRE2, Matcher as MatcherCtor } from '../labels/matcher.ts';
 import type { Matcher } from '../labels/matcher.ts';
 import type { Querier, Queryable, SampleIterator } from '../storage/interfaces.ts';
-import { FloatHistogram } from './histogram/index.ts';
+import {
+  FloatHistogram, histogramAvg, histogramCount, histogramFraction, histogramQuantile, histogramStdDev, histogramStdVar, histogramSum,
+} from './histogram/index.ts';
 import { ValueType } from '../storage/interfaces.ts';
 import { isStaleNaN } from '../tsdb/stale.ts';
 import {
@@ -386,6 +388,15 @@ type STSeries = RawSeries & { sts?: Float64Array; fsts?: Float64Array };
 const ST_RANGE_FUNCS = new Set(['rate', 'irate', 'increase', 'resets']);
 
 /** Window source for range functions: raw series (stale-filtered) or subquery output. */
+/** Functions of one native histogram sample (Prometheus simpleHistogramFunc). */
+const NATIVE_HISTOGRAM_FUNCTIONS: Record<string, (h: FloatHistogram) => number> = {
+  histogram_count: histogramCount,
+  histogram_sum: histogramSum,
+  histogram_avg: histogramAvg,
+  histogram_stddev: histogramStdDev,
+  histogram_stdvar: histogramStdVar,
+};
+
 interface RangeSource {
   series: RawSeries[];
   offset: number;
@@ -1435,14 +1446,20 @@ class Evaluator {
       for (let k = 0; k < steps; k++) if ((hi ? hi[k]! : Infinity) < (lo ? lo[k]! : -Infinity)) drop[k] = 1;
       return this.mapSeries(e.args[0]!, (x, step) => goMaxF(lo ? lo[step]! : -Infinity, goMinF(hi ? hi[step]! : Infinity, x)), drop);
     }
-    const fn = INSTANT_FUNCTIONS[name];
-    if (!fn) {
-      if (name.startsWith('histogram_')) {
-        // Native-histogram functions: no float input produces output (TODO: native histograms).
-        return this.rangeEval(e.args, () => {});
-      }
-      this.fail(`function "${name}" is not supported`);
+    const hf = NATIVE_HISTOGRAM_FUNCTIONS[name];
+    if (hf) {
+      // simpleHistogramFunc: one float per histogram sample; float samples give nothing.
+      return this.rangeEval(
+        e.args,
+        (v, ts, out) => {
+          for (const smp of v[0]!) if (smp.h !== undefined) out.push({ metric: smp.metric, t: ts, v: hf(smp.h), dropName: true });
+        },
+        null,
+        true,
+      );
     }
+    const fn = INSTANT_FUNCTIONS[name];
+    if (!fn) this.fail(`function "${name}" is not supported`);
     const ctx: InstantCtx = { ts: 0, args: e.args, annos: this.annos, pos: e.pos, fail: (m) => this.fail(m) };
     return this.rangeEval(e.args, (v, ts, out) => {
       ctx.ts = ts;
@@ -1470,7 +1487,21 @@ class Evaluator {
         upper = v[1]![0]!.v;
         inVec = v[2]!;
       }
-      const groups = this.groupBuckets(inVec, vecArg, bstate);
+      const natives = this.nativeHistogramSamples(inVec, vecArg, bstate);
+      for (const smp of natives) {
+        const metricName = smp.metric.get('__name__');
+        if (isQuantile) {
+          const r = histogramQuantile(q, smp.h!);
+          if (r.nanResult) this.annos.add(Anno.nativeHistogramQuantileNaNResult(metricName, vecArg.pos));
+          if (r.nanSkew) this.annos.add(Anno.nativeHistogramQuantileNaNSkew(metricName, vecArg.pos));
+          out.push({ metric: smp.metric, t: ts, v: r.value, dropName: true });
+        } else {
+          const r = histogramFraction(lower, upper, smp.h!);
+          if (r.nans) this.annos.add(Anno.nativeHistogramFractionNaNs(metricName, vecArg.pos));
+          out.push({ metric: smp.metric, t: ts, v: r.value, dropName: true });
+        }
+      }
+      const groups = this.activeGroups(bstate);
       for (const g of groups) {
         const buckets = g.buckets.slice(0, g.n);
         if (isQuantile) {
@@ -1483,7 +1514,36 @@ class Evaluator {
           out.push({ metric: g.metric, t: ts, v: bucketFraction(lower, upper, buckets), dropName: true });
         }
       }
+    }, null, true);
+  }
+
+  /**
+   * Prometheus resetHistograms: groups the classic buckets of `inVec` (into `state`) and returns
+   * its native histogram samples, minus those that have classic buckets under the same labels at
+   * this step (both dropped, with the mixed classic/native warning).
+   */
+  private nativeHistogramSamples(inVec: ESample[], vecArg: Expr, state: BucketState): ESample[] {
+    let classic = inVec;
+    let natives: ESample[] = [];
+    if (inVec.some((x) => x.h !== undefined)) {
+      classic = inVec.filter((x) => x.h === undefined);
+      natives = inVec.filter((x) => x.h !== undefined);
+    }
+    this.groupBuckets(classic, vecArg, state);
+    if (natives.length === 0) return natives;
+    return natives.filter((smp) => {
+      const g = state.byKey.get(smp.metric.key);
+      if (g === undefined || g === null || g.n === 0) return true;
+      this.annos.add(Anno.mixedClassicNativeHistograms(smp.metric.get('__name__'), vecArg.pos));
+      g.n = 0;
+      return false;
     });
+  }
+
+  private activeGroups(state: BucketState): BucketGroup[] {
+    const out: BucketGroup[] = [];
+    for (const g of state.groups) if (g.n > 0) out.push(g);
+    return out;
   }
 
   /** Classic buckets grouped by labels without `le` (resetHistograms). */
@@ -1547,8 +1607,16 @@ class Evaluator {
         if (Number.isNaN(q) || q < 0 || q > 1) this.annos.add(Anno.invalidQuantile(q, e.args[i]!.pos));
         qs.push(q);
       }
-      const groups = this.groupBuckets(v[0]!, vecArg, bstate);
+      const natives = this.nativeHistogramSamples(v[0]!, vecArg, bstate);
+      const groups = this.activeGroups(bstate);
       for (const q of qs) {
+        for (const smp of natives) {
+          const r = histogramQuantile(q, smp.h!);
+          const metricName = smp.metric.get('__name__');
+          if (r.nanResult) this.annos.add(Anno.nativeHistogramQuantileNaNResult(metricName, vecArg.pos));
+          if (r.nanSkew) this.annos.add(Anno.nativeHistogramQuantileNaNSkew(metricName, vecArg.pos));
+          out.push({ metric: smp.metric.with(quantileLabel, formatOpenMetricsFloat(q)), t: ts, v: r.value, dropName: true });
+        }
         for (const g of groups) {
           const r = bucketQuantile(q, g.buckets.slice(0, g.n).map((b) => ({ ...b })));
           if (r.forcedMonotonic) {
@@ -1557,7 +1625,7 @@ class Evaluator {
           out.push({ metric: g.metric.with(quantileLabel, formatOpenMetricsFloat(q)), t: ts, v: r.q, dropName: true });
         }
       }
-    });
+    }, null, true);
   }
 
   /**
