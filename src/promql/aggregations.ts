@@ -10,6 +10,7 @@ function unwrap(e: Expr): Expr {
 }
 import { Anno, type Annotations } from './annotations.ts';
 import { newSeries, pushPoint, stripHistograms, type ESeries } from './eval-types.ts';
+import { HistogramError, type FloatHistogram } from './histogram/index.ts';
 import { kahan, kahanInc, quantile, cmpValueNaNFirst } from './functions/math.ts';
 
 export interface AggEnv {
@@ -88,6 +89,20 @@ interface StreamGroup {
    * of both gets Prometheus' warning).
    */
   kind: Uint8Array | null;
+  /** sum/avg: histogram accumulators of cells whose first sample was a histogram (by step). */
+  hcells: Map<number, HistCell> | null;
+}
+
+/** Prometheus groupedAggregation's histogram fields for one (group, step) cell. */
+interface HistCell {
+  value: FloatHistogram;
+  kahanC: FloatHistogram | null;
+  mean: FloatHistogram | null;
+  incMean: boolean;
+  count: number;
+  incompatible: boolean;
+  resetSeen: boolean;
+  notResetSeen: boolean;
 }
 
 /**
@@ -139,6 +154,7 @@ export class StreamAggregator {
         incMean: op === 'avg' ? new Uint8Array(steps) : null,
         lastSeen: -1,
         kind: null,
+        hcells: null,
       };
       this.groupIndex.set(key, g);
       this.groups.push(g);
@@ -151,7 +167,7 @@ export class StreamAggregator {
    * ESeries.hs): min/max/stddev/stdvar ignore them with Prometheus' info, count/group count them,
    * sum/avg drop the cell (warning when floats and histograms meet).
    */
-  add(metric: Labels, ts: Float64Array, vs: Float64Array, n: number, dropName: boolean, hs?: readonly (object | undefined)[]): void {
+  add(metric: Labels, ts: Float64Array, vs: Float64Array, n: number, dropName: boolean, hs?: readonly (FloatHistogram | undefined)[]): void {
     this.env.check();
     if (n === 0) {
       this.group(metric); // the group exists (and keeps its first-appearance position) even when empty
@@ -194,13 +210,14 @@ export class StreamAggregator {
       const k = (ts[i]! - start) / interval;
       // A point off the step grid stalled the step-major cursor of this series: same here.
       if (!(k >= 0 && k < steps && k === Math.floor(k))) break;
-      if (hs !== undefined && hs[i] !== undefined) this.addHistogram(g, k, dn);
+      const h = hs !== undefined ? hs[i] : undefined;
+      if (h !== undefined) this.addHistogram(g, k, dn, h, metric);
       else this.addFloat(g, k, vs[i]!, dn);
     }
   }
 
-  /** One histogram point (Prometheus aggregation() with h != nil, float result only). */
-  private addHistogram(g: StreamGroup, k: number, dn: number): void {
+  /** One histogram point (Prometheus aggregation() with h != nil). */
+  private addHistogram(g: StreamGroup, k: number, dn: number, h: FloatHistogram, metric: Labels): void {
     const op = this.op;
     switch (op) {
       case 'min':
@@ -218,13 +235,67 @@ export class StreamAggregator {
           for (let j = 0; j <= g.lastSeen; j++) if (g.seen[j] === 1) g.kind[j] = 1;
         }
         const had = g.kind[k]!;
+        const first = g.seen[k] === 0;
         this.addFloat(g, k, 0, dn); // seen/count/dropName bookkeeping; the float value is unused
         g.kind[k] = had | 2;
+        if (first) (g.hcells ??= new Map()).set(k, newHistCell(h));
+        else {
+          // Only a cell that started with a histogram accumulates (one that started with a float
+          // is a mix and gives no output anyway).
+          const cell = g.hcells?.get(k);
+          if (cell !== undefined && !cell.incompatible) this.accumulate(cell, h, metric);
+        }
         return;
       }
       default: // count, group: the sample counts whatever its type
         this.addFloat(g, k, 0, dn);
     }
+  }
+
+  /** Adds a histogram to a sum/avg cell (Kahan summation, incremental mean on overflow). */
+  private accumulate(cell: HistCell, h: FloatHistogram, metric: Labels): void {
+    if (h.counterResetHint === 'reset') cell.resetSeen = true;
+    else if (h.counterResetHint === 'not_reset') cell.notResetSeen = true;
+    cell.count++;
+    try {
+      if (this.op === 'sum' || !cell.incMean) {
+        const r = cell.value.kahanAdd(h, cell.kahanC);
+        if (r.nhcbBoundsReconciled) this.env.annos.add(Anno.mismatchedCustomBuckets('aggregation', this.pos));
+        if (this.op === 'sum' || !r.h.hasOverflow()) {
+          cell.value = r.h;
+          cell.kahanC = r.c;
+          return;
+        }
+        // avg: the running sum would overflow; continue with the incremental mean.
+        cell.incMean = true;
+        cell.mean = cell.value.div(cell.count - 1);
+        if (cell.kahanC !== null) cell.kahanC = cell.kahanC.div(cell.count - 1);
+      }
+      const q = (cell.count - 1) / cell.count;
+      if (cell.kahanC !== null) cell.kahanC = cell.kahanC.mul(q);
+      const r = cell.mean!.mul(q).kahanAdd(h.div(cell.count), cell.kahanC);
+      if (r.nhcbBoundsReconciled) this.env.annos.add(Anno.mismatchedCustomBuckets('aggregation', this.pos));
+      cell.mean = r.h;
+      cell.kahanC = r.c;
+    } catch (err) {
+      if (!(err instanceof HistogramError)) throw err;
+      if (err.kind === 'incompatible-schema') this.env.annos.add(Anno.mixedExponentialCustomHistograms(metric.get('__name__'), this.pos));
+      cell.incompatible = true;
+    }
+  }
+
+  /** The output histogram of a histogram-only sum/avg cell, or null when it has none. */
+  private cellResult(cell: HistCell): FloatHistogram | null {
+    if (cell.incompatible) return null;
+    let v: FloatHistogram;
+    if (this.op === 'sum') v = cell.kahanC !== null ? cell.value.add(cell.kahanC).h : cell.value;
+    else if (cell.incMean) v = cell.kahanC !== null ? cell.mean!.add(cell.kahanC).h : cell.mean!;
+    else {
+      v = cell.value.div(cell.count);
+      if (cell.kahanC !== null) v = v.add(cell.kahanC.div(cell.count)).h;
+    }
+    if (cell.resetSeen && cell.notResetSeen) this.env.annos.add(Anno.histogramCounterResetCollision('aggregation', this.pos));
+    return v.compact(0);
   }
 
   /** One float point of the general (non-sum fast path) loop. */
@@ -324,12 +395,17 @@ export class StreamAggregator {
     for (const g of this.groups) {
       if (g.lastSeen < 0) continue;
       const kind = g.kind;
+      let hout: Map<number, FloatHistogram> | null = null;
       if (kind !== null) {
-        // Cells with histograms give no float output; a mix of both is Prometheus' warning.
+        // Cells with histograms: a mix with floats gives Prometheus' warning and no output;
+        // histogram-only cells give the histogram sum/mean.
         for (let k = 0; k <= g.lastSeen; k++) {
           if (g.seen[k] === 0 || (kind[k]! & 2) === 0) continue;
+          const cell = g.hcells?.get(k);
+          const h = kind[k] === 2 && cell !== undefined ? this.cellResult(cell) : null;
           if (kind[k] === 3) this.env.annos.add(Anno.mixedFloatsHistogramsAgg(this.pos));
-          g.seen[k] = 0;
+          if (h !== null) (hout ??= new Map()).set(k, h);
+          else g.seen[k] = 0;
         }
         while (g.lastSeen >= 0 && g.seen[g.lastSeen] === 0) g.lastSeen--;
         if (g.lastSeen < 0) continue;
@@ -340,8 +416,17 @@ export class StreamAggregator {
       // The output values overwrite `value` in place (slot j ≤ k is never read again).
       const value = g.value;
       let j = 0;
+      const s = g.out;
       for (let k = 0; k < steps && j < m; k++) {
         if (g.seen[k] === 0) continue;
+        const h = hout?.get(k);
+        if (h !== undefined) {
+          ts[j] = start + k * interval;
+          value[j] = 0;
+          (s.hs ??= [])[j] = h;
+          j++;
+          continue;
+        }
         let v = value[k]!;
         switch (op) {
           case 'avg': {
@@ -366,7 +451,6 @@ export class StreamAggregator {
         value[j] = v;
         j++;
       }
-      const s = g.out;
       s.ts = ts;
       s.vs = m === value.length ? value : value.slice(0, m);
       s.n = m;
@@ -381,6 +465,19 @@ export class StreamAggregator {
 }
 
 const EMPTY_F64 = new Float64Array(0);
+
+function newHistCell(h: FloatHistogram): HistCell {
+  return {
+    value: h.copy(),
+    kahanC: null,
+    mean: null,
+    incMean: false,
+    count: 1,
+    incompatible: false,
+    resetSeen: h.counterResetHint === 'reset',
+    notResetSeen: h.counterResetHint === 'not_reset',
+  };
+}
 
 /** sum/avg/count/min/max/group/stddev/stdvar/quantile. `params` holds the per-step parameter. */
 export function aggregate(env: AggEnv, e: AggregateExpr, grouping: readonly string[], input: ESeries[], params: Float64Array | null): ESeries[] {

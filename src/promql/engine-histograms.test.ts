@@ -144,9 +144,15 @@ test('sum/avg: a cell mixing floats and histograms is dropped with a warning; fl
   // 1m mixes a=2 (float) with c's histogram: dropped; 0 and 2m are float-only.
   assert.deepEqual(mat(r), { '{}': [[0, 11], [2 * M, 33]] });
   assert.deepEqual(r.warnings, ['PromQL warning: encountered a mix of histograms and floats for aggregation (1:5)']);
+  // Each group is of one type at 1m: floats average to a float, histograms to a histogram.
   r = await engine.instantQuery(st, 'avg by (job) (m)', M);
-  assert.deepEqual(vec(r), { '{job="a"}': 2 });
-  assert.deepEqual(r.warnings, []); // each group is of one type at 1m
+  assert.deepEqual(vec(r), { '{job="a"}': 2, '{job="b"}': 'h8', '{job="c"}': 'h8' });
+  assert.deepEqual(r.warnings, []);
+  // Histograms only: sum adds them (counts 4 + 8 + 12 at 0/1m/2m for b, 8 for c at 1m).
+  r = await engine.instantQuery(st, 'sum(m{job=~"b|c"})', M);
+  assert.deepEqual(vec(r), { '{}': 'h16' });
+  r = await engine.instantQuery(st, 'avg(m{job=~"b|c"})', M);
+  assert.deepEqual(vec(r), { '{}': 'h8' });
   r = await engine.instantQuery(st, 'sum(m)', 0);
   assert.deepEqual(vec(r), {});
   assert.equal(r.warnings.length, 1);
