@@ -7,7 +7,8 @@ import { formatExpr } from '../../src/promql/printer.ts';
 import type { Expr } from '../../src/promql/ast.ts';
 import type { QueryEngine, QueryResult } from '../../src/promql/value.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
-import { METRIC_NAME } from '../../src/labels/labels.ts';
+import { METRIC_NAME, type Labels } from '../../src/labels/labels.ts';
+import { FloatHistogram } from '../../src/promql/histogram/index.ts';
 import { checkAnnotations, checkExpectedFailure, compareResult, middleStep, MatchError } from './match.ts';
 import { isFail, isOrdered, parseScript, type EvalCmd, type LoadCmd } from './script.ts';
 
@@ -152,6 +153,107 @@ function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+interface TempHistogram {
+  buckets: { le: number; count: number }[];
+  count: number;
+  hasCount: boolean;
+  sum: number;
+  err: boolean;
+}
+
+/**
+ * load_with_nhcb: the block's classic histogram series (X_bucket{le}, X_count, X_sum) grouped by
+ * timestamp into native histograms with custom buckets under the base name X, without `le`
+ * (Prometheus promqltest appendCustomHistogram + util/convertnhcb). Invalid input (non-cumulative
+ * buckets, count mismatch, negative counts) gives no histogram at that timestamp.
+ */
+function appendCustomHistograms(st: MemoryStorage, cmd: LoadCmd): void {
+  const byMetric = new Map<string, { labels: Labels; byTs: Map<number, TempHistogram> }>();
+  for (const s of cmd.series) {
+    const name = s.labels.get(METRIC_NAME);
+    const m = /^(.*)_(bucket|count|sum)$/.exec(name);
+    if (!m) continue;
+    const kind = m[2]!;
+    let le = NaN;
+    if (kind === 'bucket') {
+      if (!s.labels.has('le')) continue;
+      le = parseLe(s.labels.get('le'));
+      if (Number.isNaN(le)) continue;
+    }
+    const base = s.labels.with(METRIC_NAME, m[1]!).without('le');
+    let w = byMetric.get(base.key);
+    if (!w) byMetric.set(base.key, (w = { labels: base, byTs: new Map() }));
+    s.values.forEach((v, i) => {
+      if (v.omitted || v.histogram) return;
+      const t = i * cmd.interval;
+      let h = w!.byTs.get(t);
+      if (!h) w!.byTs.set(t, (h = { buckets: [], count: 0, hasCount: false, sum: 0, err: false }));
+      if (h.err) return;
+      if (kind === 'count') {
+        if (v.value < 0) h.err = true;
+        h.count = v.value;
+        h.hasCount = true;
+      } else if (kind === 'sum') h.sum = v.value;
+      else setBucketCount(h, le, v.value);
+    });
+  }
+  for (const w of byMetric.values()) {
+    for (const t of [...w.byTs.keys()].sort((a, b) => a - b)) {
+      const fh = convertTempHistogram(w.byTs.get(t)!);
+      if (fh) st.addHistogram(w.labels, t, fh);
+    }
+  }
+}
+
+function parseLe(s: string): number {
+  const t = s.trim().toLowerCase();
+  if (t === '+inf' || t === 'inf') return Infinity;
+  if (t === '-inf') return -Infinity;
+  return s.trim() === '' ? NaN : Number(s);
+}
+
+/** TempHistogram.SetBucketCount: buckets kept sorted by le, cumulative counts checked. */
+function setBucketCount(h: TempHistogram, le: number, count: number): void {
+  if (count < 0) {
+    h.err = true;
+    return;
+  }
+  const b = h.buckets;
+  const last = b[b.length - 1];
+  if (!last || last.le < le) {
+    if (last && count < last.count) h.err = true;
+    else b.push({ le, count });
+    return;
+  }
+  if (last.le === le) return; // duplicate sample
+  const i = b.findIndex((x) => x.le >= le);
+  if (b[i]!.le === le) return;
+  if ((i > 0 && count < b[i - 1]!.count) || count > b[i]!.count) {
+    h.err = true;
+    return;
+  }
+  b.splice(i, 0, { le, count });
+}
+
+/** TempHistogram.Convert, as a float histogram with custom buckets (schema −53), compacted. */
+function convertTempHistogram(h: TempHistogram): FloatHistogram | null {
+  if (h.err) return null;
+  const b = h.buckets.slice();
+  let count = h.count;
+  if (!h.hasCount && b.length > 0) count = b[b.length - 1]!.count;
+  if (b.length === 0 || b[b.length - 1]!.le !== Infinity) b.push({ le: Infinity, count });
+  if (count !== b[b.length - 1]!.count) return null;
+  const buckets: number[] = [];
+  const customValues: number[] = [];
+  let prev = 0;
+  for (const x of b) {
+    buckets.push(x.count - prev);
+    prev = x.count;
+    if (x.le !== Infinity) customValues.push(x.le);
+  }
+  return new FloatHistogram({ schema: -53, count, sum: h.sum, positiveSpans: [{ offset: 0, length: b.length }], positiveBuckets: buckets, customValues }).compact(0);
+}
+
 function loadInto(st: MemoryStorage, cmd: LoadCmd): void {
   for (const s of cmd.series) {
     for (let i = 0; i < s.values.length; i++) {
@@ -165,6 +267,7 @@ function loadInto(st: MemoryStorage, cmd: LoadCmd): void {
       else st.add(s.labels, t, v.value, start);
     }
   }
+  if (cmd.withNHCB) appendCustomHistograms(st, cmd);
 }
 
 async function runRange(engine: QueryEngine, st: MemoryStorage, ev: EvalCmd): Promise<void> {
