@@ -13,6 +13,11 @@ export function isComparison(op: BinaryOp): boolean {
   return op === '==' || op === '!=' || op === '>' || op === '<' || op === '>=' || op === '<=';
 }
 
+/** The native-histogram trim operators `</` (keep below) and `>/` (keep above). */
+export function isTrim(op: BinaryOp): op is '</' | '>/' {
+  return op === '</' || op === '>/';
+}
+
 export function changesMetricSchema(op: BinaryOp): boolean {
   return op === '+' || op === '-' || op === '*' || op === '/' || op === '%' || op === '^' || op === 'atan2';
 }
@@ -37,9 +42,16 @@ export function scalarBinop(op: BinaryOp, l: number, r: number): number {
   throw new BinopError(`operator "${op}" not allowed for Scalar operations`);
 }
 
-/** vectorElemBinop for floats: [value, keep]. Writes into `out`. */
-export function elemBinop(op: BinaryOp, l: number, r: number, out: { v: number; keep: boolean }): void {
+/**
+ * vectorElemBinop for floats: [value, keep]. Writes into `out`. The trim
+ * operators are not defined between floats: the sample is dropped (keep
+ * false) and, when `out` has an `err` field and `pos` is given, the
+ * "incompatible sample types … float </ float" info is stored there
+ * (Prometheus returns it as vectorElemBinop's err).
+ */
+export function elemBinop(op: BinaryOp, l: number, r: number, out: { v: number; keep: boolean; err?: Annotation | null }, pos?: PosRange): void {
   out.keep = true;
+  if (out.err !== undefined) out.err = null;
   switch (op) {
     case '+': out.v = l + r; return;
     case '-': out.v = l - r; return;
@@ -54,6 +66,12 @@ export function elemBinop(op: BinaryOp, l: number, r: number, out: { v: number; 
     case '<': out.v = l; out.keep = l < r; return;
     case '>=': out.v = l; out.keep = l >= r; return;
     case '<=': out.v = l; out.keep = l <= r; return;
+    case '</':
+    case '>/':
+      out.v = 0;
+      out.keep = false;
+      if (out.err !== undefined && pos !== undefined) out.err = Anno.incompatibleTypesInBinOp('float', op, 'float', pos);
+      return;
   }
   throw new BinopError(`operator "${op}" not allowed for operations between Vectors`);
 }
@@ -71,8 +89,9 @@ export interface HistBinopResult {
 
 /**
  * vectorElemBinop when at least one side is a native histogram: histogram ± histogram,
- * histogram * float (either side), histogram / float and ==/!= between histograms are defined;
- * everything else gives an "incompatible sample types" info and no sample.
+ * histogram * float (either side), histogram / float, histogram </ float and histogram >/ float
+ * (trimBuckets) and ==/!= between histograms are defined; everything else gives an
+ * "incompatible sample types" info and no sample.
  */
 export function elemBinopHist(op: BinaryOp, l: number, r: number, hl: FloatHistogram | undefined, hr: FloatHistogram | undefined, pos: PosRange, out: HistBinopResult): void {
   out.v = 0;
@@ -96,6 +115,10 @@ export function elemBinopHist(op: BinaryOp, l: number, r: number, hl: FloatHisto
       out.keep = true;
     } else if (op === '/') {
       out.h = hl.div(r).compact(0);
+      out.keep = true;
+    } else if (op === '</' || op === '>/') {
+      // Prometheus trims a copy and does not compact an untrimmed one (trimBuckets does the same).
+      out.h = hl.trimBuckets(r, op === '</');
       out.keep = true;
     } else incompatible();
     return;
@@ -297,7 +320,7 @@ export function vectorBinop(
     rightIdx[sig] = i;
   }
   const matched = st.matched;
-  const r = { v: 0, keep: false };
+  const r: { v: number; keep: boolean; err: Annotation | null } = { v: 0, keep: false, err: null };
   const cache = st.metricCache;
   const hres = st.hres;
   const doOp = (ls: ESample, rs: ESample, sig: number): void => {
@@ -321,7 +344,12 @@ export function vectorBinop(
       v = hres.v;
       h = returnBool ? undefined : hres.h;
     } else {
-      elemBinop(op, fl, fr, r);
+      elemBinop(op, fl, fr, r, pos);
+      if (r.err !== null) {
+        // Prometheus VectorBinop: an err from vectorElemBinop skips the pair (no match bookkeeping).
+        st.lastAnno = r.err;
+        return;
+      }
       keep = r.keep;
       v = r.v;
     }

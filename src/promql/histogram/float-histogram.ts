@@ -782,6 +782,179 @@ export class FloatHistogram {
     if (inf(this.zeroCount) || inf(this.count) || inf(this.sum)) return true;
     return this.positiveBuckets.some(inf) || this.negativeBuckets.some(inf) || this.customValues.some(inf);
   }
+
+  /**
+   * TrimBuckets (the PromQL `</` and `>/` operators): upper = true keeps the
+   * observations below rhs (`h </ rhs`), upper = false those above
+   * (`h >/ rhs`). A bucket straddling rhs keeps the interpolated part of its
+   * count (linear for custom buckets, log-linear for exponential ones);
+   * buckets with an infinite bound are kept or dropped whole (Prometheus
+   * handleInfinityBuckets). When any bucket changed, count and sum are
+   * re-estimated from the kept buckets (count × midpoint of the kept interval)
+   * and the result is compact(0); otherwise the copy is returned unchanged.
+   * Non-mutating: works on copy() (what Prometheus' engine passes, so a
+   * custom-bucket histogram's zero bucket and negative side are ignored).
+   */
+  trimBuckets(rhs: number, upper: boolean): FloatHistogram {
+    const h = this.copy();
+    const custom = h.usesCustomBuckets();
+    let updatedCount = 0;
+    let updatedSum = 0;
+    let trimmed = false;
+    let hasPositive = false;
+    let hasNegative = false;
+    for (let side = 0; side < 2; side++) {
+      const positive = side === 0;
+      const counts = positive ? h.positiveBuckets : h.negativeBuckets;
+      const list = bucketList(h, positive, 0, h.schema);
+      for (let i = 0; i < list.length; i++) {
+        const b = list[i]!;
+        if (b.count === 0) continue;
+        if (positive) hasPositive = true;
+        else hasNegative = true;
+        // Upper trim keeps all of a bucket ending at or below rhs, lower trim
+        // all of a bucket starting at or above it; a bucket that straddles rhs
+        // is interpolated, any other bucket is dropped.
+        const keepAll = upper ? b.upper <= rhs : b.lower >= rhs;
+        const straddles = upper ? b.lower < rhs : b.upper > rhs;
+        if (keepAll) {
+          updatedCount += b.count;
+          updatedSum += trimMidpoint(b.lower, b.upper, positive, custom) * b.count;
+        } else if (straddles) {
+          const [keep, mid] = bucketTrim(b, rhs, upper, positive, custom);
+          updatedCount += keep;
+          updatedSum += mid * keep;
+          if (counts[i] !== keep) {
+            counts[i] = keep;
+            trimmed = true;
+          }
+        } else {
+          counts[i] = 0;
+          trimmed = true;
+        }
+      }
+    }
+    if (h.zeroCount > 0) {
+      const [keep, mid] = zeroBucketTrim(h.zeroBucket(), rhs, hasNegative, hasPositive, upper);
+      if (h.zeroCount !== keep) {
+        h.zeroCount = keep;
+        trimmed = true;
+      }
+      updatedSum += mid * keep;
+      updatedCount += keep;
+    }
+    if (!trimmed) return h;
+    h.count = updatedCount;
+    h.sum = updatedSum;
+    return h.compact(0);
+  }
+}
+
+// ---------------------------------------------------------------- trim (`</`, `>/`)
+
+const frexpView = new DataView(new ArrayBuffer(8));
+/** Go math.Log2: exact for powers of two, else Log(frac)/Ln2 + exp with frac in [0.5, 1). */
+function goLog2(x: number): number {
+  if (!(x > 0) || x === Infinity) return Math.log2(x);
+  let scale = 0;
+  if (x < 2 ** -1022) {
+    x *= 2 ** 52;
+    scale = -52;
+  }
+  frexpView.setFloat64(0, x);
+  const hi = frexpView.getUint32(0);
+  const exp = ((hi >>> 20) & 0x7ff) - 1022 + scale;
+  frexpView.setUint32(0, (hi & 0x800fffff) | (1022 << 20));
+  const frac = frexpView.getFloat64(0);
+  if (frac === 0.5) return exp - 1;
+  return Math.log(frac) * (1 / Math.LN2) + exp;
+}
+
+/** Bucket.FractionBelow with Go's Log2 (v strictly inside finite bounds). */
+function trimFractionBelow(b: Bucket, v: number, linear: boolean): number {
+  if (linear) return (v - b.lower) / (b.upper - b.lower);
+  const logLower = goLog2(Math.abs(b.lower));
+  const logUpper = goLog2(Math.abs(b.upper));
+  const logV = goLog2(Math.abs(v));
+  if (v > 0) return (logV - logLower) / (logUpper - logLower);
+  return 1 - (logV - logUpper) / (logLower - logUpper);
+}
+
+/** computeMidpoint: the representative value of a kept interval (geometric mean for exponential buckets). */
+function trimMidpoint(lower: number, upper: number, positive: boolean, linear: boolean): number {
+  const lowerInf = lower === Infinity || lower === -Infinity;
+  const upperInf = upper === Infinity || upper === -Infinity;
+  if (lowerInf) {
+    if (upperInf) return 0;
+    if (upper > 0) return upper / 2;
+    return upper;
+  } else if (upperInf) {
+    return lower;
+  }
+  if (linear) return (lower + upper) / 2;
+  const geoMean = Math.sqrt(Math.abs(lower * upper));
+  return positive ? geoMean : -geoMean;
+}
+
+/** handleInfinityBuckets: [kept count, midpoint] for a bucket with an infinite bound. */
+function infinityBucketTrim(upperTrim: boolean, b: Bucket, rhs: number): [number, number] {
+  const zeroIfInf = (x: number): number => (x === Infinity || x === -Infinity ? 0 : x);
+  if (b.lower === -Infinity) {
+    if (upperTrim) {
+      if (rhs >= b.upper) return [b.count, 0];
+      // A finite positive upper bound: treat the lower bound as 0 (only NHCB can get here).
+      if (rhs > 0 && b.upper > 0 && b.upper !== Infinity) return [(b.count * rhs) / b.upper, rhs / 2];
+      if (b.upper <= 0) return [b.count, rhs];
+      return [0, zeroIfInf(b.upper)];
+    }
+    if (rhs <= b.lower) return [b.count, 0];
+    if (rhs >= 0 && b.upper > rhs && b.upper !== Infinity) return [b.count * (1 - rhs / b.upper), (rhs + b.upper) / 2];
+    return [0, zeroIfInf(b.upper)];
+  }
+  if (b.upper === Infinity) {
+    // Upper trim cannot know how much of an open-ended bucket lies below rhs: drop it.
+    if (upperTrim) return [0, zeroIfInf(b.lower)];
+    if (rhs >= b.lower) return [b.count, rhs];
+    return [0, zeroIfInf(b.lower)];
+  }
+  throw new Error(`one of the bounds must be infinite for handleInfinityBuckets, got ${bucketString(b)}`);
+}
+
+/** computeBucketTrim: [kept count, midpoint of the kept part] of a bucket straddling rhs. */
+function bucketTrim(b: Bucket, rhs: number, upperTrim: boolean, positive: boolean, custom: boolean): [number, number] {
+  if (b.lower === -Infinity || b.upper === Infinity) return infinityBucketTrim(upperTrim, b, rhs);
+  // computeSplit: the part of the count at or below rhs.
+  let under: number;
+  if (rhs <= b.lower) under = 0;
+  else if (rhs >= b.upper) under = b.count;
+  else under = b.count * trimFractionBelow(b, rhs, custom);
+  if (upperTrim) return [under, trimMidpoint(b.lower, rhs, positive, custom)];
+  return [b.count - under, trimMidpoint(rhs, b.upper, positive, custom)];
+}
+
+/**
+ * computeZeroBucketTrim: the zero bucket is taken to extend only to the
+ * populated side when the other side has no observations; linear interpolation.
+ */
+function zeroBucketTrim(zb: Bucket, rhs: number, hasNegative: boolean, hasPositive: boolean, upperTrim: boolean): [number, number] {
+  let lower = zb.lower;
+  let upper = zb.upper;
+  if (hasNegative && !hasPositive) upper = 0;
+  if (hasPositive && !hasNegative) lower = 0;
+  let fraction: number;
+  let midpoint: number;
+  if (upperTrim) {
+    if (rhs <= lower) return [0, 0];
+    if (rhs >= upper) return [zb.count, (lower + upper) / 2];
+    fraction = (rhs - lower) / (upper - lower);
+    midpoint = (lower + rhs) / 2;
+  } else {
+    if (rhs <= lower) return [zb.count, (lower + upper) / 2];
+    if (rhs >= upper) return [0, 0];
+    fraction = (upper - rhs) / (upper - lower);
+    midpoint = (rhs + upper) / 2;
+  }
+  return [zb.count * fraction, midpoint];
 }
 
 /** Bucket.String(): "[l,u]:c" / "(l,u]:c" with Go %g numbers. */
