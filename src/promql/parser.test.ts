@@ -16,6 +16,7 @@ import { exprToString, formatExpr, prettyExpr } from './printer.ts';
 import { evalDurationExpr, formatDuration, parseDuration } from './durations.ts';
 import { FUNCTIONS } from './functions-def.ts';
 import type { DurationExpr, Expr } from './ast.ts';
+import { exprType } from './ast.ts';
 
 type GoNode = { [k: string]: unknown };
 interface PromCase {
@@ -31,7 +32,7 @@ const TEST_OPTS: ParseOptions = { experimentalFunctions: true, durationExpr: tru
 const OP_NAME: Record<string, string> = {
   '+': 'ADD', '-': 'SUB', '*': 'MUL', '/': 'DIV', '%': 'MOD', '^': 'POW', atan2: 'ATAN2',
   '==': 'EQLC', '!=': 'NEQ', '>': 'GTR', '<': 'LSS', '>=': 'GTE', '<=': 'LTE',
-  and: 'LAND', or: 'LOR', unless: 'LUNLESS',
+  and: 'LAND', or: 'LOR', unless: 'LUNLESS', '</': 'TRIM_UPPER', '>/': 'TRIM_LOWER',
 };
 const CARD: Record<string, string> = {
   'one-to-one': 'CardOneToOne', 'many-to-one': 'CardManyToOne', 'one-to-many': 'CardOneToMany', 'many-to-many': 'CardManyToMany',
@@ -374,6 +375,144 @@ test('precedence and associativity', () => {
   // Histogram trim operators (`</`, `>/`) bind like comparisons.
   assert.equal(shape('a </ 2 * 3 > b'), '((a </ (2 * 3)) > b)');
   assert.throws(() => parseExpr('a >/ bool 1'), /bool modifier can only be used on comparison operators/);
+});
+
+// Prometheus' parse_test.go / lex_test.go / printer_test.go have no cases for the trim operators
+// (TRIM_UPPER `</`, TRIM_LOWER `>/`, Prometheus 3.x). Their expectations below come from the Go
+// sources: lex.go (`<` or `>` followed by `/`), generated_parser.y (`%left EQLC GTE GTR LSS LTE
+// NEQ TRIM_UPPER TRIM_LOWER`, `expr TRIM_UPPER bin_modifier expr`) and parse.go checkAST (not
+// comparison operators: `bool` is rejected, scalar-scalar needs no `bool`; no feature flag); the
+// tree shapes are also checked against the Prometheus UI grammar (@prometheus-io/lezer-promql).
+const LEZER_OP: Record<string, string> = {
+  Add: '+', Sub: '-', Mul: '*', Div: '/', Mod: '%', Pow: '^', Atan2: 'atan2', Eql: '==', Neq: '!=', Gtr: '>', Lss: '<',
+  Gte: '>=', Lte: '<=', And: 'and', Or: 'or', Unless: 'unless', TrimUpper: '</', TrimLower: '>/',
+};
+
+/** Fully parenthesised binary-operator shape of a Lezer tree (null on any syntax error). */
+function lezerShape(q: string): string | null {
+  const tree = lezerParser.parse(q);
+  let bad = false;
+  tree.iterate({ enter: (n) => { if (n.type.isError) bad = true; } });
+  if (bad) return null;
+  const walk = (n: import('@lezer/common').SyntaxNode): string => {
+    switch (n.name) {
+      case 'PromQL':
+      case 'ParenExpr':
+        return walk(n.firstChild!.name === '(' ? n.firstChild!.nextSibling! : n.firstChild!);
+      case 'BinaryExpr': {
+        const kids: import('@lezer/common').SyntaxNode[] = [];
+        for (let c = n.firstChild; c; c = c.nextSibling) kids.push(c);
+        const op = kids.find((k) => LEZER_OP[k.name] !== undefined)!;
+        return `(${walk(kids[0]!)} ${LEZER_OP[op.name]} ${walk(kids[kids.length - 1]!)})`;
+      }
+      default:
+        return q.slice(n.from, n.to).trim();
+    }
+  };
+  return walk(tree.topNode);
+}
+
+function ourShape(e: Expr): string {
+  switch (e.type) {
+    case 'BinaryExpr':
+      return `(${ourShape(e.lhs)} ${e.op} ${ourShape(e.rhs)})`;
+    case 'ParenExpr':
+      return ourShape(e.expr);
+    default:
+      return exprToString(e);
+  }
+}
+
+test('trim operators: precedence and associativity agree with the Prometheus UI grammar (lezer-promql)', () => {
+  const hand = [
+    'a </ b + c', 'a + b </ c', 'a </ b >/ c', 'a >/ b </ c', 'a and b </ c', 'a </ b or c', 'a == b </ c', 'a </ b == c',
+    'a </ b * c ^ d', 'a </ on(x) group_left(y) b', 'a >/ ignoring(x) b', '1 </ 2', 'a >/ -1', '(a </ 1) >/ 2', 'a </ (b >/ c)',
+  ];
+  const ops = ['+', '-', '*', '/', '%', '^', 'atan2', '==', '!=', '>', '<', '>=', '<=', '</', '>/', 'and', 'or', 'unless'];
+  type Tree = string | [Tree, string, Tree, boolean];
+  const tree: fc.Arbitrary<Tree> = fc.letrec<{ t: Tree }>((tie) => ({
+    t: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.constantFrom('a', 'b', 'c', 'd'),
+      fc.tuple(tie('t'), fc.constantFrom(...ops), tie('t'), fc.boolean()),
+    ),
+  })).t;
+  const render = (t: Tree): string => (typeof t === 'string' ? t : t[3] ? `(${render(t[0])} ${t[1]} ${render(t[2])})` : `${render(t[0])} ${t[1]} ${render(t[2])}`);
+  const generated = fc.sample(tree, { seed: 7, numRuns: 3000 }).map(render).filter((q) => q.includes('</') || q.includes('>/'));
+  let compared = 0;
+  const fails: string[] = [];
+  for (const q of [...hand, ...generated]) {
+    const want = lezerShape(q);
+    assert.notEqual(want, null, `lezer rejects ${q}`);
+    let got: string;
+    try {
+      got = ourShape(parseExpr(q));
+    } catch (e) {
+      fails.push(`${q}: ${(e as Error).message}`);
+      continue;
+    }
+    compared++;
+    if (got !== want) fails.push(`${q}: got ${got}, want ${want}`);
+  }
+  assert.deepEqual(fails, []);
+  assert.ok(compared >= 350, `only ${compared} expressions compared`);
+});
+
+test('trim operators: lexing, parse.go checks, AST and String()', () => {
+  const bin = (q: string): Extract<Expr, { type: 'BinaryExpr' }> => {
+    const e = parseExpr(q);
+    assert.equal(e.type, 'BinaryExpr', q);
+    return e as Extract<Expr, { type: 'BinaryExpr' }>;
+  };
+  // Go AST shape (ItemType names, positions, VectorMatching) as parse_test.go writes it.
+  assert.deepEqual(normalize(goShape(parseExpr('foo </ 1.5'))), normalize({
+    _type: 'BinaryExpr', Op: 'TRIM_UPPER', ReturnBool: false,
+    LHS: { _type: 'VectorSelector', Name: 'foo', PosRange: pr({ start: 0, end: 3 }), LabelMatchers: [{ m: ['=', '__name__', 'foo'] }] },
+    RHS: { _type: 'NumberLiteral', Val: 1.5, PosRange: pr({ start: 7, end: 10 }) },
+  }));
+  assert.deepEqual(normalize(goShape(parseExpr('foo >/ bar'))), normalize({
+    _type: 'BinaryExpr', Op: 'TRIM_LOWER', ReturnBool: false,
+    LHS: { _type: 'VectorSelector', Name: 'foo', PosRange: pr({ start: 0, end: 3 }), LabelMatchers: [{ m: ['=', '__name__', 'foo'] }] },
+    RHS: { _type: 'VectorSelector', Name: 'bar', PosRange: pr({ start: 7, end: 10 }), LabelMatchers: [{ m: ['=', '__name__', 'bar'] }] },
+    VectorMatching: { _type: 'VectorMatching', Card: 'CardOneToOne' },
+  }));
+  // `<`/`>` followed directly by `/` is one token; with a space it is a comparison then a division.
+  assert.throws(() => parseExpr('foo < / 2'), (e: unknown) => e instanceof ParseError && e.message === '1:7: parse error: unexpected <op:/>');
+  assert.throws(() => parseExpr('foo <=/ 2'), (e: unknown) => e instanceof ParseError && e.message === '1:7: parse error: unexpected <op:/>');
+  assert.throws(() => parseExpr('foo <// 2'), (e: unknown) => e instanceof ParseError && e.message === '1:7: parse error: unexpected <op:/>');
+  assert.equal(bin('foo</2').op, '</');
+  assert.equal(bin('foo>/2').op, '>/');
+  // bool: "bool modifier can only be used on comparison operators" over the operator range (opRange()).
+  assert.throws(
+    () => parseExpr('foo </ bool 1'),
+    (e: unknown) => e instanceof ParseError && e.message === '1:5: parse error: bool modifier can only be used on comparison operators' && e.positionRange.start === 4 && e.positionRange.end === 10,
+  );
+  assert.throws(() => parseExpr('1 >/ bool 2'), (e: unknown) => e instanceof ParseError && e.message === '1:3: parse error: bool modifier can only be used on comparison operators');
+  // Not a comparison: two scalars need no bool (unlike `1 < 2`), and the result is a scalar.
+  const sc = bin('1 </ 2');
+  assert.equal(exprType(sc), 'scalar');
+  assert.equal(sc.matching, undefined);
+  assert.throws(() => parseExpr('1 < 2'), /comparisons between scalars must use BOOL modifier/);
+  // Operand types.
+  assert.throws(() => parseExpr('foo </ "x"'), (e: unknown) => e instanceof ParseError && e.message === '1:8: parse error: binary expression must contain only scalar and instant vector types');
+  assert.throws(() => parseExpr('foo[5m] >/ 1'), (e: unknown) => e instanceof ParseError && e.message === '1:1: parse error: binary expression must contain only scalar and instant vector types');
+  // Vector matching is allowed as for arithmetic; only between two vectors.
+  const m = bin('foo >/ on(a) group_left(b) bar').matching;
+  assert.deepEqual(m, { card: 'many-to-one', matchingLabels: ['a'], on: true, include: ['b'] });
+  assert.equal(bin('foo </ ignoring(a) bar').matching?.on, false);
+  assert.throws(() => parseExpr('foo </ on(a) 1'), /vector matching only allowed between instant vectors/);
+  // No feature flag (no EnableExperimentalFunctions check in parse.go).
+  assert.doesNotThrow(() => parseExpr('foo </ 1', { experimentalFunctions: false, experimental: false }));
+  // String(): `lhs op modifiers rhs` with the canonical token text; round-trips.
+  for (const [q, s] of [
+    ['foo</2', 'foo </ 2'],
+    ['foo >/on(a)group_right(b)bar', 'foo >/ on (a) group_right (b) bar'],
+    ['(foo </ 1) >/ -2', '(foo </ 1) >/ -2'],
+    ['sum by (le) (foo) </ 0.5 + 1', 'sum by (le) (foo) </ 0.5 + 1'],
+  ] as const) {
+    assert.equal(exprToString(parseExpr(q)), s);
+    assert.equal(exprToString(parseExpr(s)), s);
+  }
 });
 
 test('parseMetricSelector (match[] parameters)', () => {
