@@ -648,6 +648,8 @@ export function aggregate(env: AggEnv, e: AggregateExpr, grouping: readonly stri
 interface HeapItem {
   si: number;
   v: number;
+  /** limitk/limit_ratio keep histogram samples (topk/bottomk get float-only input). */
+  h: FloatHistogram | undefined;
 }
 
 type Less = (a: HeapItem, b: HeapItem) => boolean;
@@ -785,7 +787,7 @@ export function aggregateK(env: AggEnv, e: AggregateExpr, grouping: readonly str
       }
       const gi = seriesToGroup[si]!;
       const h = heaps[gi]!;
-      const item: HeapItem = { si, v: f };
+      const item: HeapItem = { si, v: f, h: s.hs?.[c] };
       if (!seen[gi]) {
         seen[gi] = 1;
         h.length = 0;
@@ -846,7 +848,7 @@ export function aggregateK(env: AggEnv, e: AggregateExpr, grouping: readonly str
           out.set(key, o);
           order.push(o);
         }
-        pushPoint(o, ts, it.v);
+        pushPoint(o, ts, it.v, it.h);
         produced++;
       }
     }
@@ -900,7 +902,8 @@ export function countValues(
       if (c >= s.n || s.ts[c] !== ts) continue;
       cursors[si] = c + 1;
       const b = new LabelsBuilder(s.metric);
-      b.set(valueLabel, formatFloatF(s.vs[c]!));
+      const hv = s.hs?.[c];
+      b.set(valueLabel, hv !== undefined ? hv.string() : formatFloatF(s.vs[c]!));
       const metric = b.labels();
       const key = groupingKey(metric, grouping, e.without);
       const g = counts.get(key);

@@ -800,11 +800,14 @@ class Evaluator {
       case 'StepInvariantExpr':
         return this.eval(expr.expr, keepH);
       case 'UnaryExpr': {
-        const mat = this.evalMatrix(expr.expr);
+        const mat = this.evalMatrix(expr.expr, true);
         if (expr.op === '-') {
           for (const s of mat) {
             s.dropName = true;
             for (let i = 0; i < s.n; i++) s.vs[i] = -s.vs[i]!;
+            // -h is h * -1 (a gauge histogram), as Prometheus.
+            const hs = s.hs;
+            if (hs !== undefined) for (let i = 0; i < s.n; i++) if (hs[i] !== undefined) hs[i] = hs[i]!.mul(-1);
           }
         }
         return mat;
@@ -1187,6 +1190,26 @@ class Evaluator {
         }
         continue;
       }
+      const hsrc = filteredH(s);
+      if (hsrc !== null) {
+        // Floats and histograms of the window, merged in time order.
+        let k = lowerBoundGT(hsrc.ts, hsrc.ts.length, mint);
+        const kh = lowerBoundGT(hsrc.ts, hsrc.ts.length, maxt);
+        if (hi <= lo && kh <= k) continue;
+        const r = newSeries(s.labels, hi - lo + kh - k, false);
+        while (lo < hi || k < kh) {
+          if (k < kh && (lo >= hi || hsrc.ts[k]! < fts[lo]!)) {
+            pushPoint(r, hsrc.ts[k]!, 0, hsrc.hs[k]!);
+            k++;
+          } else {
+            pushPoint(r, fts[lo]!, fvs[lo]!);
+            lo++;
+          }
+        }
+        out.push(r);
+        this.addSamples(r.n);
+        continue;
+      }
       if (hi > lo) {
         const r = newSeries(s.labels, hi - lo, false);
         for (; lo < hi; lo++) pushPoint(r, fts[lo]!, fvs[lo]!);
@@ -1304,7 +1327,7 @@ class Evaluator {
       const valueLabel = p.type === 'StringLiteral' ? p.value : '';
       if (valueLabel === '' || /[\ud800-\udfff]/.test(valueLabel)) this.fail(`invalid label name "${valueLabel}"`);
       const g = e.without ? grouping : [...grouping, valueLabel].sort(compareStrings);
-      const input = this.evalMatrix(e.expr);
+      const input = this.evalMatrix(e.expr, true);
       return countValues(this.aggEnv(), e, g, valueLabel, input);
     }
     let params: Float64Array | null = null;
@@ -1333,14 +1356,14 @@ class Evaluator {
       this.currentSamples = base + total;
       return res;
     }
-    // limitk/limit_ratio would return histogram samples, which results cannot carry yet: they
-    // get float-only input. The other operators ignore or annotate histograms themselves.
-    const input = this.evalMatrix(e.expr, e.op !== 'limitk' && e.op !== 'limit_ratio');
+    const input = this.evalMatrix(e.expr, true);
     let res: ESeries[];
     if (e.op === 'topk' || e.op === 'bottomk' || e.op === 'limitk' || e.op === 'limit_ratio') {
       const ps = params ?? new Float64Array(this.numSteps()).fill(NaN);
-      if (e.op === 'topk' || e.op === 'bottomk') this.noteIgnoredHistogramsK(e, input, ps);
-      res = aggregateK(this.aggEnv(), e, grouping, stripHistograms(input), ps);
+      // topk/bottomk skip histograms (with an info); limitk/limit_ratio keep them.
+      const k = e.op === 'topk' || e.op === 'bottomk';
+      if (k) this.noteIgnoredHistogramsK(e, input, ps);
+      res = aggregateK(this.aggEnv(), e, grouping, k ? stripHistograms(input) : input, ps);
     } else {
       res = aggregate(this.aggEnv(), e, grouping, input, params);
     }
@@ -1461,10 +1484,11 @@ class Evaluator {
     const fn = INSTANT_FUNCTIONS[name];
     if (!fn) this.fail(`function "${name}" is not supported`);
     const ctx: InstantCtx = { ts: 0, args: e.args, annos: this.annos, pos: e.pos, fail: (m) => this.fail(m) };
+    // absent() only asks whether there is a sample, of either type.
     return this.rangeEval(e.args, (v, ts, out) => {
       ctx.ts = ts;
       fn(v, ctx, out);
-    });
+    }, null, name === 'absent');
   }
 
   private evalHistogramFn(e: Call): ESeries[] {
@@ -1637,6 +1661,7 @@ class Evaluator {
     const series = this.seriesOf(vs);
     const at = vs.at ? this.atTime(vs.at) : undefined;
     const js = new Int32Array(series.length).fill(-1);
+    const ks = new Int32Array(series.length).fill(-1);
     return this.rangeEval([], (_v, ts, out) => {
       const ref = (at ?? ts) - vs.offset;
       for (let i = 0; i < series.length; i++) {
@@ -1644,6 +1669,18 @@ class Evaluator {
         let j = js[i]!;
         while (j + 1 < s.n && s.ts[j + 1]! <= ref) j++;
         js[i] = j;
+        const hts = s.hts;
+        if (hts !== undefined && !startTs) {
+          // A newer histogram sample is the one selected (unless it is a stale marker).
+          let k = ks[i]!;
+          while (k + 1 < hts.length && hts[k + 1]! <= ref) k++;
+          ks[i] = k;
+          if (k >= 0 && (j < 0 || hts[k]! > s.ts[j]!)) {
+            const th = hts[k]!;
+            if (th > ref - this.lookback && !isStaleNaN(s.hvs![k]!.sum)) out.push({ metric: s.labels, t: th, v: th / 1000, dropName: true });
+            continue;
+          }
+        }
         if (j < 0) continue;
         const t = s.ts[j]!;
         if (t <= ref - this.lookback) continue;
@@ -1738,7 +1775,7 @@ class Evaluator {
     let fusedTotal = 0;
     for (const s of src.series) {
       this.check();
-      const hsrc = name !== 'absent_over_time' ? filteredH(s) : null;
+      const hsrc = filteredH(s);
       if (hsrc !== null) {
         // A series holding native histograms: per-window math in functions/histogram-range.ts.
         const r = this.rangeCallWithHistograms(e, name, s, hsrc, src, at, params, extended);
@@ -2058,7 +2095,7 @@ class Evaluator {
       this.fail(`invalid regular expression in label_replace(): ${regexStr}`);
     }
     if (!isValidLabelName(dst)) this.fail(`invalid destination label name in label_replace(): ${dst}`);
-    const mat = this.evalMatrix(e.args[0]!);
+    const mat = this.evalMatrix(e.args[0]!, true); // labels only: histograms pass through
     for (const s of mat) {
       const srcVal = s.metric.get(src);
       const m = re.exec(srcVal);
@@ -2084,7 +2121,7 @@ class Evaluator {
       srcs.push(s);
     }
     if (!isValidLabelName(dst)) this.fail(`invalid destination label name in label_join(): ${dst}`);
-    const mat = this.evalMatrix(e.args[0]!);
+    const mat = this.evalMatrix(e.args[0]!, true); // labels only: histograms pass through
     for (const s of mat) {
       const v = srcs.map((n) => s.metric.get(n)).join(sep);
       s.metric = s.metric.with(dst, v);
