@@ -108,7 +108,8 @@ test('--endpoint is queried only while healthy, --endpoint-strict always; a late
   for (const q of [loose, strict]) {
     // (The strict querier reads it as soon as it listens; /api/v1/stores follows at the next check.
     // Its first Info may predate the sample, whose time range the proxy then prunes until the next.)
-    const m = await waitFor('the late store is a healthy member', async () => (await members(q.url)).find((e) => e.name === lateGrpc && e.lastError === null), 15_000, 100);
+    // (A receiver advertises a tenant's label set only once that tenant has written.)
+    const m = await waitFor('the late store is a healthy member', async () => (await members(q.url)).find((e) => e.name === lateGrpc && e.lastError === null && e.labelSets.length > 0), 15_000, 100);
     assert.deepEqual(m.labelSets, [{ replica: 'late', tenant_id: 'default-tenant' }]);
     const r = await waitFor('the late store answers', async () => {
       const r = await instant(q.url);
