@@ -8,7 +8,9 @@ import type { Expr } from '../../src/promql/ast.ts';
 import type { QueryEngine, QueryResult } from '../../src/promql/value.ts';
 import { MemoryStorage } from '../../src/storage/memory.ts';
 import { METRIC_NAME, type Labels } from '../../src/labels/labels.ts';
-import { FloatHistogram } from '../../src/promql/histogram/index.ts';
+import { FloatHistogram, customBucketBoundsMatch, type CounterResetHint } from '../../src/promql/histogram/index.ts';
+import { toFloatHistogram } from '../../src/promql/eval-types.ts';
+import { isStaleNaN } from '../../src/tsdb/stale.ts';
 import { checkAnnotations, checkExpectedFailure, compareResult, middleStep, MatchError } from './match.ts';
 import { isFail, isOrdered, parseScript, type EvalCmd, type LoadCmd } from './script.ts';
 
@@ -167,7 +169,7 @@ interface TempHistogram {
  * (Prometheus promqltest appendCustomHistogram + util/convertnhcb). Invalid input (non-cumulative
  * buckets, count mismatch, negative counts) gives no histogram at that timestamp.
  */
-function appendCustomHistograms(st: MemoryStorage, cmd: LoadCmd): void {
+function appendCustomHistograms(st: MemoryStorage, cmd: LoadCmd, last: LastHistograms): void {
   const byMetric = new Map<string, { labels: Labels; byTs: Map<number, TempHistogram> }>();
   for (const s of cmd.series) {
     const name = s.labels.get(METRIC_NAME);
@@ -200,7 +202,10 @@ function appendCustomHistograms(st: MemoryStorage, cmd: LoadCmd): void {
   for (const w of byMetric.values()) {
     for (const t of [...w.byTs.keys()].sort((a, b) => a - b)) {
       const fh = convertTempHistogram(w.byTs.get(t)!);
-      if (fh) st.addHistogram(w.labels, t, fh);
+      if (!fh) continue;
+      fh.counterResetHint = tsdbHint(last.get(w.labels.key) ?? null, fh);
+      last.set(w.labels.key, fh);
+      st.addHistogram(w.labels, t, fh);
     }
   }
 }
@@ -254,7 +259,30 @@ function convertTempHistogram(h: TempHistogram): FloatHistogram | null {
   return new FloatHistogram({ schema: -53, count, sum: h.sum, positiveSpans: [{ offset: 0, length: b.length }], positiveBuckets: buckets, customValues }).compact(0);
 }
 
-function loadInto(st: MemoryStorage, cmd: LoadCmd): void {
+/**
+ * The counter reset hint a Prometheus TSDB reports for a histogram sample it was given in order
+ * (promqltest loads into a real TSDB): gauge histograms read 'gauge'; in a counter histogram chunk
+ * the first sample reads 'unknown' (even when the chunk was cut for a counter reset, see
+ * prometheus/prometheus#15346) and every later one 'not_reset' (tsdb/chunkenc counterResetHint).
+ * A new chunk starts at the series' first histogram, after a float or staleness marker or a gauge
+ * histogram, at an explicit or detected counter reset, and at a schema or zero-threshold change
+ * (FloatHistogramAppender.appendable). `prev` is the previous sample when it was a histogram.
+ */
+function tsdbHint(prev: FloatHistogram | null, cur: FloatHistogram): CounterResetHint {
+  if (cur.counterResetHint === 'gauge') return 'gauge';
+  if (cur.counterResetHint === 'reset' || prev === null || prev.counterResetHint === 'gauge' || isStaleNaN(prev.sum)) return 'unknown';
+  if (isStaleNaN(cur.sum)) return 'not_reset';
+  if (cur.count < prev.count || cur.schema !== prev.schema || cur.zeroThreshold !== prev.zeroThreshold) return 'unknown';
+  if (cur.usesCustomBuckets() && !customBucketBoundsMatch(cur.customValues, prev.customValues)) return 'unknown';
+  const a = cur.copy();
+  a.counterResetHint = 'unknown';
+  return a.detectReset(prev) ? 'unknown' : 'not_reset';
+}
+
+/** Last histogram per series (for tsdbHint), across the load commands since the last clear. */
+type LastHistograms = Map<string, FloatHistogram | null>;
+
+function loadInto(st: MemoryStorage, cmd: LoadCmd, last: LastHistograms): void {
   for (const s of cmd.series) {
     for (let i = 0; i < s.values.length; i++) {
       const v = s.values[i]!;
@@ -263,11 +291,18 @@ function loadInto(st: MemoryStorage, cmd: LoadCmd): void {
       // @st items are offsets from the sample's own timestamp; `_` = no start timestamp (0).
       const off = s.st?.[i];
       const start = off && !off.omitted ? t + off.value : 0;
-      if (v.histogram) st.addHistogram(s.labels, t, v.histogram, start);
-      else st.add(s.labels, t, v.value, start);
+      if (v.histogram) {
+        const h = toFloatHistogram(v.histogram).copy();
+        h.counterResetHint = tsdbHint(last.get(s.labels.key) ?? null, h);
+        last.set(s.labels.key, h);
+        st.addHistogram(s.labels, t, h, start);
+      } else {
+        last.set(s.labels.key, null);
+        st.add(s.labels, t, v.value, start);
+      }
     }
   }
-  if (cmd.withNHCB) appendCustomHistograms(st, cmd);
+  if (cmd.withNHCB) appendCustomHistograms(st, cmd, last);
 }
 
 async function runRange(engine: QueryEngine, st: MemoryStorage, ev: EvalCmd): Promise<void> {
@@ -337,14 +372,16 @@ export async function runScript(file: string, text: string, engine: QueryEngine 
   }
   const st = new MemoryStorage();
   const hist = new HistogramTracker();
+  const last: LastHistograms = new Map();
   for (const cmd of cmds) {
     if (cmd.type === 'clear') {
       st.clear();
       hist.clear();
+      last.clear();
       continue;
     }
     if (cmd.type === 'load') {
-      loadInto(st, cmd);
+      loadInto(st, cmd, last);
       hist.load(cmd);
       continue;
     }
