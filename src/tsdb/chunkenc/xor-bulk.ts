@@ -148,6 +148,7 @@ export function decodeXORRange(
           pos += pre + sz;
           w <<= pre + sz;
           valid = 32 - pre - sz;
+          if (delta > MAX_SAFE || delta < -MAX_SAFE) return pos > endBit ? truncated(len, total) : XOR_BULK_INEXACT;
         } else {
           pos += 4;
           const hi = window32(b, bo, pos);
@@ -156,10 +157,12 @@ export function decodeXORRange(
           const dod = hi * TWO32 + lo;
           if (!Number.isSafeInteger(dod)) return pos > endBit ? truncated(len, total) : XOR_BULK_INEXACT;
           delta += dod;
+          if (delta > MAX_SAFE || delta < -MAX_SAFE) return pos > endBit ? truncated(len, total) : XOR_BULK_INEXACT;
         }
       }
+      // delta is a safe integer (checked where it changes), so t is exact while it stays safe.
       t += delta;
-      if (t > MAX_SAFE || t < -MAX_SAFE || delta > MAX_SAFE || delta < -MAX_SAFE) return pos > endBit ? truncated(len, total) : XOR_BULK_INEXACT;
+      if (t > MAX_SAFE || t < -MAX_SAFE) return pos > endBit ? truncated(len, total) : XOR_BULK_INEXACT;
     }
     // Value: '0' same, '10' reuse leading/trailing, '11' + leading (5) + significant bits (6).
     if (valid < 13) w = window32(b, bo, pos);
