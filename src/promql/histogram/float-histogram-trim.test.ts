@@ -11,6 +11,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FloatHistogram } from './index.ts';
+import { Labels } from '../../labels/labels.ts';
+import { BinopState, changesMetricSchema, elemBinop, elemBinopHist, isComparison, isTrim, scalarBinop, BinopError, vectorBinop } from '../binary.ts';
+import type { HistBinopResult } from '../binary.ts';
+import type { Annotation } from '../annotations.ts';
+import type { ESample } from '../eval-types.ts';
 import { almostEqual, num, parseHistogramLiteral } from './testdata/promqltest-subset.ts';
 
 const TESTDATA = process.env.STRATA_PROMQL_TESTDATA ?? join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'promql-testdata');
@@ -228,4 +233,67 @@ test('trimBuckets: NaN trim point drops every bucket (no comparison holds)', () 
   const z = new FloatHistogram({ schema: 0, count: 13, sum: 20, zeroCount: 1, zeroThreshold: 0.001, positiveSpans: [{ offset: 1, length: 2 }], positiveBuckets: [4, 8] });
   const got = z.trimBuckets(NaN, true);
   assert.ok(Number.isNaN(got.zeroCount) && Number.isNaN(got.count) && Number.isNaN(got.sum));
+});
+
+// ---- the operators in binary.ts (Prometheus engine.go vectorElemBinop / VectorBinop / scalarBinop)
+
+const POS = { start: 0, end: 9 };
+/** Reads an annotation slot afresh (assertions narrow the field's type, the calls in between change it). */
+const annoOf = (x: { err?: Annotation | null } | { lastAnno: Annotation | null }): Annotation | null => ('lastAnno' in x ? x.lastAnno : x.err ?? null);
+const info = (l: string, op: string, r: string): string => `incompatible sample types encountered for binary operator "${op}": ${l} ${op} ${r}`;
+
+test('binary.ts: histogram </ >/ float trims; every other type pairing drops the sample with the incompatible-types info', () => {
+  const h = new FloatHistogram({ schema: -53, customValues: [5], count: 101, sum: 33, positiveSpans: [{ offset: 0, length: 2 }], positiveBuckets: [1, 100] });
+  const before = snap(h);
+  const out: HistBinopResult = { v: 0, h: undefined, keep: false, info: null, err: null };
+  // native_histograms.test: cbh_two_buckets_split_at_positive >/ 2.0 and </ 2.0.
+  elemBinopHist('>/', 0, 2, h, undefined, POS, out);
+  assert.ok(out.keep && out.err === null && out.info === null && out.h !== undefined);
+  assert.equal(histDiff(parseHistogramLiteral('{{schema:-53 sum:502.1 count:100.6 custom_values:[5] buckets:[0.6 100]}}'), out.h), null);
+  elemBinopHist('</', 0, 2, h, undefined, POS, out);
+  assert.ok(out.keep && out.h !== undefined);
+  assert.equal(histDiff(parseHistogramLiteral('{{schema:-53 sum:0.4 count:0.4 custom_values:[5] buckets:[0.4 0]}}'), out.h), null);
+  assert.equal(snap(h), before, 'operand mutated');
+  for (const op of ['</', '>/'] as const) {
+    elemBinopHist(op, 2, 0, undefined, h, POS, out);
+    assert.ok(!out.keep && out.h === undefined && annoOf(out)?.text === info('float', op, 'histogram') && annoOf(out)?.kind === 'info');
+    elemBinopHist(op, 0, 0, h, h, POS, out);
+    assert.ok(!out.keep && annoOf(out)?.text === info('histogram', op, 'histogram'));
+    const f: { v: number; keep: boolean; err: Annotation | null } = { v: 1, keep: true, err: null };
+    elemBinop(op, 3, 2, f, POS);
+    assert.ok(!f.keep && f.err?.text === info('float', op, 'float') && f.err.kind === 'info' && f.err.pos === POS);
+    // Without an annotation slot the sample is still dropped (no exception).
+    const g = { v: 1, keep: true };
+    elemBinop(op, 3, 2, g);
+    assert.equal(g.keep, false);
+    // Between two scalars Prometheus' scalarBinop panics with this error.
+    assert.throws(() => scalarBinop(op, 1, 2), (e: unknown) => e instanceof BinopError && e.message === `operator "${op}" not allowed for Scalar operations`);
+    // Not comparisons (no bool, scalar operand never becomes the value) and the metric name stays.
+    assert.ok(isTrim(op) && !isComparison(op) && !changesMetricSchema(op));
+  }
+});
+
+test('binary.ts vectorBinop: histogram vector >/ on(label) float vector (native_histograms.test cbh_for_join); float pairs give the info', () => {
+  const lit = (s: string): FloatHistogram => parseHistogramLiteral(s);
+  const sample = (name: string, label: string, v: number, h?: FloatHistogram): ESample => ({ metric: Labels.fromObject({ __name__: name, label }), t: 60000, v, dropName: false, ...(h ? { h } : {}) });
+  const lhs = [
+    sample('cbh_for_join', 'a', 0, lit('{{schema:-53 sum:33 count:101 custom_values:[5] buckets:[1 100]}}')),
+    sample('cbh_for_join', 'b', 0, lit('{{schema:-53 sum:66 count:202 custom_values:[5] buckets:[2 200]}}')),
+    sample('cbh_for_join', 'c', 0, lit('{{schema:-53 sum:99 count:303 custom_values:[5] buckets:[3 300]}}')),
+  ];
+  const rhs = [sample('float_for_join', 'a', 1), sample('float_for_join', 'b', 4)];
+  const m = { card: 'one-to-one' as const, matchingLabels: ['label'], on: true, include: [] };
+  const st = new BinopState();
+  st.reset(3);
+  const out = vectorBinop('>/', lhs, rhs, m, false, [0, 1, 2], [0, 1], 60000, [], st, POS);
+  assert.equal(st.lastAnno, null);
+  assert.equal(out.length, 2);
+  assert.deepEqual(out.map((s) => s.metric.flat), [['label', 'a'], ['label', 'b']]);
+  assert.equal(histDiff(lit('{{schema:-53 count:100.8 sum:502.4 custom_values:[5] buckets:[0.8 100]}}'), out[0]!.h!), null);
+  assert.equal(histDiff(lit('{{schema:-53 count:200.4 sum:1001.8 custom_values:[5] buckets:[0.4 200]}}'), out[1]!.h!), null);
+  // float >/ float: no sample, the info is the step's last annotation.
+  st.reset(3);
+  const none = vectorBinop('</', rhs, rhs, m, false, [0, 1], [0, 1], 60000, [], st, POS);
+  assert.equal(none.length, 0);
+  assert.equal(annoOf(st)?.text, info('float', '</', 'float'));
 });
