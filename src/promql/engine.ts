@@ -35,7 +35,7 @@ import {
   type Sample,
   type Value,
 } from './value.ts';
-import { Anno, Annotations, formatG } from './annotations.ts';
+import { Anno, Annotations, formatG, type Annotation } from './annotations.ts';
 import { dropMetadata, newSeries, pushPoint, stripHistograms, toFloatHistogram, type ESample, type ESeries, type RawSeries } from './eval-types.ts';
 import { aggregate, aggregateK, countValues, StreamAggregator, STREAMING_AGG_OPS, type AggEnv } from './aggregations.ts';
 import {
@@ -356,6 +356,42 @@ function walk(e: Expr, f: (n: Expr, path: Expr[]) => void, path: Expr[] = []): v
   path.pop();
 }
 
+/**
+ * Prometheus detectHistogramStatsDecoding: a selector below histogram_count/histogram_sum/
+ * histogram_avg is read without buckets (HistogramStatsIterator), unless a subquery, a function
+ * that needs the buckets (histogram_quantile(s)/histogram_fraction) or a trim operator comes
+ * first on the way up.
+ */
+function skipHistogramBuckets(path: readonly Expr[]): boolean {
+  let skip = false;
+  for (let i = path.length - 1; i >= 0; i--) {
+    const p = path[i]!;
+    if (p.type === 'SubqueryExpr') return false;
+    if (p.type === 'Call') {
+      const f = p.func.name;
+      if (f === 'histogram_count' || f === 'histogram_sum' || f === 'histogram_avg') skip = true;
+      else if (f === 'histogram_quantile' || f === 'histogram_quantiles' || f === 'histogram_fraction') return false;
+    } else if (p.type === 'BinaryExpr' && (p.op as string === '</' || p.op as string === '>/')) return false;
+  }
+  return skip;
+}
+
+/**
+ * Prometheus HistogramStatsIterator over a series' histogram samples: buckets dropped (schema,
+ * count, sum and hint kept), and an 'unknown' hint replaced by counter reset detection against
+ * the previous histogram ('reset' / 'not_reset'). Staleness markers pass unchanged.
+ */
+function histogramStats(hvs: FloatHistogram[]): FloatHistogram[] {
+  let last: FloatHistogram | null = null;
+  return hvs.map((h) => {
+    if (isStaleNaN(h.sum)) return h;
+    let hint = h.counterResetHint;
+    if (hint === 'unknown' && last !== null) hint = h.detectReset(last) ? 'reset' : 'not_reset';
+    last = h;
+    return new FloatHistogram({ schema: h.schema, count: h.count, sum: h.sum, counterResetHint: hint });
+  });
+}
+
 function unwrapParens(e: Expr): Expr {
   while (e.type === 'ParenExpr' || e.type === 'StepInvariantExpr') e = e.expr;
   return e;
@@ -472,6 +508,8 @@ class Evaluator {
   readonly annos = new Annotations();
   storageWarnings: string[] = [];
   private data = new Map<VectorSelector, SelectorData>();
+  /** Selectors read through Prometheus' HistogramStatsIterator (see skipHistogramBuckets). */
+  private statsSelectors = new Set<VectorSelector>();
   private infoRanges = new Map<Call, [number, number]>();
   private infoData = new Map<Call, RawSeries[]>();
   private ranges = new Map<VectorSelector, [number, number, number, string | undefined]>();
@@ -598,6 +636,7 @@ class Evaluator {
         if (p.type === 'BinaryExpr') break;
       }
       this.ranges.set(n, [start, end, evalRange, func]);
+      if (skipHistogramBuckets(path)) this.statsSelectors.add(n);
       if (start < mn) mn = start;
       if (end > mx) mx = end;
     });
@@ -624,7 +663,9 @@ class Evaluator {
   }
 
   private async selectOne(querier: Querier, vs: VectorSelector, start: number, end: number, range: number, func: string | undefined): Promise<void> {
-    this.data.set(vs, { series: await this.loadSeries(querier, vs.matchers, start, end, range, func) });
+    const series = await this.loadSeries(querier, vs.matchers, start, end, range, func);
+    if (this.statsSelectors.has(vs)) for (const s of series) if (s.hvs !== undefined) s.hvs = histogramStats(s.hvs);
+    this.data.set(vs, { series });
   }
 
   private async loadSeries(querier: Querier, matchers: readonly Matcher[], start: number, end: number, range: number, func: string | undefined): Promise<RawSeries[]> {
@@ -955,7 +996,7 @@ class Evaluator {
     }
     const cmp = isComparison(op);
     const schema = changesMetricSchema(op);
-    const r = { v: 0, keep: false };
+    const r: { v: number; keep: boolean; err: Annotation | null } = { v: 0, keep: false, err: null };
     const hres: HistBinopResult = { v: 0, h: undefined, keep: false, info: null, err: null };
     const out: ESeries[] = [];
     let total = 0;
@@ -991,7 +1032,12 @@ class Evaluator {
           lf = x;
           rf = vs[i]!;
         }
-        elemBinop(op, lf, rf, r);
+        elemBinop(op, lf, rf, r, pos);
+        if (r.err !== null) {
+          // e.g. float </ float: no sample, an info (vectorElemBinop).
+          this.annos.add(r.err);
+          continue;
+        }
         let v = r.v;
         let keep = r.keep;
         if (cmp && swap) v = rf;
