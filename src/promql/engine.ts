@@ -1395,7 +1395,7 @@ class Evaluator {
       // agg(range_fn(x[r])): stream the function's output rows into the aggregator.
       this.checkNow();
       const agg = new StreamAggregator(this.aggEnv(), e, grouping);
-      this.evalRangeCall(fused.call, fused.matrixIdx, (m, ts, vs, n, dn) => agg.add(m, ts, vs, n, dn));
+      this.evalRangeCall(fused.call, fused.matrixIdx, (m, ts, vs, n, dn, hs) => agg.add(m, ts, vs, n, dn, hs));
       const res = agg.finish();
       let total = 0;
       for (const s of res) total += s.n;
