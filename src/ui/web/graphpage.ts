@@ -72,10 +72,19 @@ function parseEnd(s: string): number | null {
 
 const RANGE_STEPS = ['1m', '5m', '15m', '30m', '1h', '2h', '6h', '12h', '1d', '2d', '1w', '2w', '4w', '8w'].map((s) => parseDuration(s)!);
 
+/** A native histogram as the API renders it: count, sum, [boundary rule, lower, upper, count] buckets. */
+interface ApiHistogram {
+  count: string;
+  sum: string;
+  buckets?: [number, string, string, string][];
+}
+
 interface VectorSample {
   metric: Record<string, string>;
   value?: [number, string];
   values?: [number, string][];
+  histogram?: [number, ApiHistogram];
+  histograms?: [number, ApiHistogram][];
 }
 
 export function graphPage(root: El): () => void {
@@ -260,16 +269,37 @@ function fmtValue(v: string): string {
   return Number.isNaN(f) ? 'NaN' : v;
 }
 
+/** A native histogram in the table: count and sum, then its populated buckets as intervals. */
+function fmtHistogram(h: ApiHistogram): string {
+  const open = ['(', '[', '(', '['];
+  const close = [']', ')', ')', ']'];
+  const buckets = (h.buckets ?? []).map(([b, lo, hi, c]) => `${open[b] ?? '('}${lo},${hi}${close[b] ?? ']'}: ${c}`);
+  return `count=${h.count} sum=${h.sum}${buckets.length > 0 ? `\n${buckets.join('\n')}` : ''}`;
+}
+
+function fmtSample(s: VectorSample): string {
+  if (s.histogram) return fmtHistogram(s.histogram[1]);
+  return s.value ? fmtValue(s.value[1]) : '';
+}
+
 /** The first `limit` rows of a result (series text, value text) and the total count. */
-function tableRows(type: string, result: unknown, limit: number): { rows: [string, string][]; total: number } {
+export function tableRows(type: string, result: unknown, limit: number): { rows: [string, string][]; total: number } {
   switch (type) {
     case 'vector': {
       const list = result as VectorSample[];
-      return { rows: list.slice(0, limit).map((s) => [formatSeries(s.metric), s.value ? fmtValue(s.value[1]) : '']), total: list.length };
+      return { rows: list.slice(0, limit).map((s) => [formatSeries(s.metric), fmtSample(s)]), total: list.length };
     }
     case 'matrix': {
       const list = result as VectorSample[];
-      return { rows: list.slice(0, limit).map((s) => [formatSeries(s.metric), (s.values ?? []).map(([t, v]) => `${fmtValue(v)} @${t}`).join('\n')]), total: list.length };
+      const points = (s: VectorSample): string =>
+        [
+          ...(s.values ?? []).map(([t, v]) => ({ t, text: fmtValue(v) })),
+          ...(s.histograms ?? []).map(([t, h]) => ({ t, text: fmtHistogram(h).replace(/\n/g, ' ') })),
+        ]
+          .sort((a, b) => a.t - b.t)
+          .map((p) => `${p.text} @${p.t}`)
+          .join('\n');
+      return { rows: list.slice(0, limit).map((s) => [formatSeries(s.metric), points(s)]), total: list.length };
     }
     case 'scalar':
     case 'string': {
