@@ -55,7 +55,7 @@ import {
   vectorUnless,
 } from './binary.ts';
 import { FunctionError, RANGE_FUNCTIONS, countResets, type RangeCallCtx } from './functions/range.ts';
-import { histogramRangeFn, type HistRangeCtx, type HistWindow } from './functions/histogram-range.ts';
+import { histogramRangeFn, interpolateHistogramsAt, type HistRangeCtx, type HistWindow } from './functions/histogram-range.ts';
 import { INSTANT_FUNCTIONS, SIMPLE_FUNCTIONS, goMaxF, goMinF, type InstantCtx } from './functions/instant.ts';
 import { bucketFraction, bucketQuantile, type Bucket } from './functions/math.ts';
 
@@ -1091,16 +1091,22 @@ class Evaluator {
   // ---- selectors ----
 
   private evalVectorSelector(vs: VectorSelector): ESeries[] {
-    if (vs.smoothed) return this.smoothSeries(this.seriesOf(vs), vs.offset, vs.at ? this.atTime(vs.at) : undefined);
+    if (vs.smoothed) return this.smoothSeries(this.seriesOf(vs), vs.offset, vs.at ? this.atTime(vs.at) : undefined, vs.pos);
     return this.evalRawSeries(this.seriesOf(vs), vs.offset, vs.at ? this.atTime(vs.at) : undefined, false);
   }
 
   /** Prometheus smoothSeries: value at each step interpolated between the neighbouring samples. */
-  private smoothSeries(series: RawSeries[], offset: number, at: number | undefined): ESeries[] {
+  private smoothSeries(series: RawSeries[], offset: number, at: number | undefined, pos: PosRange): ESeries[] {
     const out: ESeries[] = [];
     const lb = this.lookback;
     for (const s of series) {
       filtered(s);
+      const hsrc = filteredH(s);
+      if (hsrc !== null) {
+        const r = this.smoothSeriesWithHistograms(s, hsrc, offset, at, pos);
+        if (r !== null) out.push(r);
+        continue;
+      }
       const ts = s.fts!;
       const vs = s.fvs!;
       const n = s.fn!;
@@ -1123,6 +1129,65 @@ class Evaluator {
       if (res) out.push(res);
     }
     return out;
+  }
+
+  /**
+   * smoothSeries for a series holding native histograms (Prometheus smoothSeries): a window
+   * (t − lookback, t + lookback] with both floats and histograms gives a warning and no point;
+   * histograms are taken exactly, interpolated (as a counter unless both neighbours are gauges),
+   * or carried forward with an unknown hint.
+   */
+  private smoothSeriesWithHistograms(s: RawSeries, h: { ts: Float64Array; hs: FloatHistogram[] }, offset: number, at: number | undefined, pos: PosRange): ESeries | null {
+    const lb = this.lookback;
+    const ts = s.fts!;
+    const vs = s.fvs!;
+    const n = s.fn!;
+    const metricName = s.labels.get('__name__');
+    const actx = { annos: this.annos, argPos: pos, metricName };
+    let res: ESeries | null = null;
+    for (let evalTS = this.start; evalTS <= this.end; evalTS += this.interval) {
+      const dataTS = (at ?? evalTS) - offset;
+      const lo = lowerBoundGT(ts, n, dataTS - lb);
+      const hi = lowerBoundGT(ts, n, dataTS + lb);
+      const hlo = lowerBoundGT(h.ts, h.ts.length, dataTS - lb);
+      const hhi = lowerBoundGT(h.ts, h.ts.length, dataTS + lb);
+      if (hi <= lo && hhi <= hlo) continue;
+      if (hi > lo && hhi > hlo) {
+        this.annos.add(Anno.mixedFloatsHistograms(metricName, pos));
+        continue;
+      }
+      let v = 0;
+      let hv: FloatHistogram | undefined;
+      if (hhi > hlo) {
+        const i = searchIdx(hlo, hhi - hlo, (k) => h.ts[k]! >= dataTS);
+        if (i < hhi && h.ts[i]! === dataTS) hv = h.hs[i]!.copy();
+        else if (i > hlo && i < hhi) {
+          const prev = h.hs[i - 1]!;
+          const next = h.hs[i]!;
+          if (prev.usesCustomBuckets() !== next.usesCustomBuckets()) {
+            this.annos.add(Anno.mixedExponentialCustomHistograms(metricName, pos));
+            continue;
+          }
+          const isCounter = prev.counterResetHint !== 'gauge' || next.counterResetHint !== 'gauge';
+          const r = interpolateHistogramsAt(prev, h.ts[i - 1]!, next, h.ts[i]!, dataTS, isCounter, actx);
+          if (r === null) continue;
+          hv = r;
+        } else if (i > hlo) {
+          hv = h.hs[i - 1]!.copy();
+          hv.counterResetHint = 'unknown';
+        } else continue;
+      } else {
+        const i = searchIdx(lo, hi - lo, (k) => ts[k]! >= dataTS);
+        if (i < hi && ts[i]! === dataTS) v = vs[i]!;
+        else if (i > lo && i < hi) v = interpolatePts(ts[i - 1]!, vs[i - 1]!, ts[i]!, vs[i]!, dataTS, false);
+        else if (i > lo) v = vs[i - 1]!;
+        else continue;
+      }
+      if (!res) res = newSeries(s.labels, Math.min(this.numSteps(), 1024), false);
+      pushPoint(res, evalTS, v, hv);
+      this.addSamples(1);
+    }
+    return res;
   }
 
   /** Prometheus evalSeries: instant-vector lookups with lookback over pre-loaded series. */

@@ -177,12 +177,15 @@ function isIncompatibleSchema(err: unknown): boolean {
 /** Pending annotations of one call: Prometheus sometimes discards them on error paths. */
 type Pending = Annotation[];
 
-function flush(c: HistRangeCtx, p: Pending): void {
+/** What the annotation helpers need of the context. */
+type AnnoCtx = Pick<HistRangeCtx, 'annos' | 'argPos' | 'metricName'>;
+
+function flush(c: AnnoCtx, p: Pending): void {
   for (const a of p) c.annos.add(a);
 }
 
 /** a + b, or null on a schema mix (warning added to p). */
-function addH(a: FloatHistogram, b: FloatHistogram, p: Pending, c: HistRangeCtx): FloatHistogram | null {
+function addH(a: FloatHistogram, b: FloatHistogram, p: Pending, c: AnnoCtx): FloatHistogram | null {
   try {
     const r = a.add(b);
     if (r.nhcbBoundsReconciled) p.push(Anno.mismatchedCustomBuckets('addition', c.argPos));
@@ -197,7 +200,7 @@ function addH(a: FloatHistogram, b: FloatHistogram, p: Pending, c: HistRangeCtx)
 }
 
 /** a − b, or null on a schema mix (warning added to p). */
-function subH(a: FloatHistogram, b: FloatHistogram, p: Pending, c: HistRangeCtx): FloatHistogram | null {
+function subH(a: FloatHistogram, b: FloatHistogram, p: Pending, c: AnnoCtx): FloatHistogram | null {
   try {
     const r = a.sub(b);
     if (r.nhcbBoundsReconciled) p.push(Anno.mismatchedCustomBuckets('subtraction', c.argPos));
@@ -378,7 +381,7 @@ function search(lo: number, n: number, pred: (i: number) => boolean): number {
 /** interpolateHistograms: h1 + (h2 − h1)·fraction, or h2·fraction across a counter reset. */
 function interpolateHistograms(
   h1: FloatHistogram, t1: number, h2: FloatHistogram, t2: number, t: number,
-  isCounter: boolean, p: Pending, c: HistRangeCtx,
+  isCounter: boolean, p: Pending, c: AnnoCtx,
 ): FloatHistogram | null {
   if (t === t1) return h1.copy();
   if (t === t2) return h2.copy();
@@ -387,6 +390,19 @@ function interpolateHistograms(
   const d = subH(h2.copy(), h1, p, c);
   if (d === null) return null;
   return addH(d.mul(fraction), h1, p, c);
+}
+
+/**
+ * Prometheus interpolateHistograms for the smoothed instant-vector selector: the histogram at `t`
+ * between (t1, h1) and (t2, h2); null (with the schema-mix warning) when they cannot be combined.
+ */
+export function interpolateHistogramsAt(
+  h1: FloatHistogram, t1: number, h2: FloatHistogram, t2: number, t: number, isCounter: boolean, c: AnnoCtx,
+): FloatHistogram | null {
+  const p: Pending = [];
+  const r = interpolateHistograms(h1, t1, h2, t2, t, isCounter, p, c);
+  flush(c, p);
+  return r;
 }
 
 /** extendedHistogramRate: anchored/smoothed rate/increase/delta over an extended window. */
