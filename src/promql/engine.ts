@@ -1829,7 +1829,13 @@ class Evaluator {
           const h = hs[i];
           if (h !== undefined) {
             hts.push(s.ts[i]!);
-            hvs.push(h);
+            // As Prometheus: explicit reset/not_reset hints do not survive a subquery (it may skip
+            // or repeat the sample that carried them); detection falls back to the counts.
+            if (h.counterResetHint === 'reset' || h.counterResetHint === 'not_reset') {
+              const u = h.copy();
+              u.counterResetHint = 'unknown';
+              hvs.push(u);
+            } else hvs.push(h);
           } else {
             ts.push(s.ts[i]!);
             vs.push(s.vs[i]!);
