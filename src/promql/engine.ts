@@ -418,7 +418,7 @@ interface EvaluatorInit {
  * A selected series that may carry start timestamps (ms, 0 = none) parallel to ts (`sts`) and to
  * the stale-filtered fts (`fsts`); only series whose iterator exposes `st` get them.
  */
-type STSeries = RawSeries & { sts?: Float64Array; fsts?: Float64Array };
+type STSeries = RawSeries & { sts?: Float64Array; fsts?: Float64Array; hsts?: Float64Array };
 
 /** Range functions that read start timestamps (Prometheus evalCall). */
 const ST_RANGE_FUNCS = new Set(['rate', 'irate', 'increase', 'resets']);
@@ -443,19 +443,22 @@ interface RangeSource {
 }
 
 /** Histogram samples of a series without staleness markers (for range windows); null when none. */
-function filteredH(s: RawSeries): { ts: Float64Array; hs: FloatHistogram[] } | null {
+function filteredH(s: STSeries): { ts: Float64Array; hs: FloatHistogram[]; sts: Float64Array | null } | null {
   const hts = s.hts;
   const hvs = s.hvs;
   if (hts === undefined || hvs === undefined) return null;
-  if (!hvs.some((h) => isStaleNaN(h.sum))) return { ts: hts, hs: hvs };
+  const hsts = s.hsts ?? null;
+  if (!hvs.some((h) => isStaleNaN(h.sum))) return { ts: hts, hs: hvs, sts: hsts };
   const ts: number[] = [];
   const hs: FloatHistogram[] = [];
+  const sts: number[] = [];
   for (let i = 0; i < hvs.length; i++) {
     if (isStaleNaN(hvs[i]!.sum)) continue;
     ts.push(hts[i]!);
     hs.push(hvs[i]!);
+    if (hsts) sts.push(hsts[i]!);
   }
-  return ts.length > 0 ? { ts: Float64Array.from(ts), hs } : null;
+  return ts.length > 0 ? { ts: Float64Array.from(ts), hs, sts: hsts ? Float64Array.from(sts) : null } : null;
 }
 
 function filtered(s: STSeries): void {
@@ -676,6 +679,7 @@ class Evaluator {
     let stBuf: Float64Array | null = null;
     let hts: number[] | null = null;
     let hvs: FloatHistogram[] | null = null;
+    let hstsBuf: number[] | null = null;
     let count = 0;
     // Series whose iterator can bulk-read (the head's) are decoded straight into shared arenas
     // and kept as subarray views: no per-sample iterator calls and no per-series copies
@@ -735,6 +739,7 @@ class Evaluator {
           if (it.t > end) break;
           (hts ??= []).push(it.t);
           (hvs ??= []).push(toFloatHistogram(it.fh));
+          if (withST) (hstsBuf ??= []).push(it.st ?? 0);
         }
         vt = it.next();
       }
@@ -745,7 +750,9 @@ class Evaluator {
       if (hts !== null && hvs !== null) {
         rs.hts = Float64Array.from(hts);
         rs.hvs = hvs;
+        if (hstsBuf !== null) rs.hsts = Float64Array.from(hstsBuf);
         hts = hvs = null;
+        hstsBuf = null;
       }
       out.push(rs);
       count++;
@@ -1781,14 +1788,17 @@ class Evaluator {
         while (j + 1 < s.n && s.ts[j + 1]! <= ref) j++;
         js[i] = j;
         const hts = s.hts;
-        if (hts !== undefined && !startTs) {
+        if (hts !== undefined) {
           // A newer histogram sample is the one selected (unless it is a stale marker).
           let k = ks[i]!;
           while (k + 1 < hts.length && hts[k + 1]! <= ref) k++;
           ks[i] = k;
           if (k >= 0 && (j < 0 || hts[k]! > s.ts[j]!)) {
             const th = hts[k]!;
-            if (th > ref - this.lookback && !isStaleNaN(s.hvs![k]!.sum)) out.push({ metric: s.labels, t: th, v: th / 1000, dropName: true });
+            if (th > ref - this.lookback && !isStaleNaN(s.hvs![k]!.sum)) {
+              const hsts = (s as STSeries).hsts;
+              out.push({ metric: s.labels, t: th, v: (startTs ? (hsts ? hsts[k]! : 0) : th) / 1000, dropName: true });
+            }
             continue;
           }
         }
@@ -1992,7 +2002,7 @@ class Evaluator {
    * to histogramRangeFn, float-only windows to the float functions. Returns the output row.
    */
   private rangeCallWithHistograms(
-    e: Call, name: string, s: RawSeries, h: { ts: Float64Array; hs: FloatHistogram[] }, src: RangeSource,
+    e: Call, name: string, s: RawSeries, h: { ts: Float64Array; hs: FloatHistogram[]; sts: Float64Array | null }, src: RangeSource,
     at: number | undefined, params: Float64Array[], extended: boolean,
   ): ESeries | null {
     const fn = RANGE_FUNCTIONS[name]!;
@@ -2011,6 +2021,12 @@ class Evaluator {
       metricName: s.labels.get('__name__'), anchored: src.anchored, smoothed: src.smoothed,
     };
     const w: HistWindow = { fts, fvs, flo: 0, fhi: 0, hts, hvs: h.hs, hlo: 0, hhi: 0 };
+    if (this.useST && ST_RANGE_FUNCS.has(name)) {
+      // Start timestamps as the float path: only for rate/irate/increase/resets (subqueries cut them).
+      w.fsts = (s as STSeries).fsts ?? null;
+      w.hsts = h.sts;
+      ctx.sts = w.fsts;
+    }
     let step = 0;
     for (let ts = this.start; ts <= this.end; ts += this.interval, step++) {
       const maxt = (at ?? ts) - src.offset;
@@ -2035,7 +2051,7 @@ class Evaluator {
           else f = r.f;
         } else {
           if (w.fhi <= w.flo) continue;
-          f = extended ? extendedCall(name, fts, fvs, w.flo, w.fhi, mint, maxt, src.range, src.smoothed, null) : fn(fts, fvs, w.flo, w.fhi, ctx);
+          f = extended ? extendedCall(name, fts, fvs, w.flo, w.fhi, mint, maxt, src.range, src.smoothed, ctx.sts ?? null) : fn(fts, fvs, w.flo, w.fhi, ctx);
           if (f === null) continue;
         }
       } catch (err) {
