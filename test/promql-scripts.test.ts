@@ -12,7 +12,7 @@ import { runScript, newTestEngine, type FileReport } from './promql/runner.ts';
 /** Evals that must pass; raise it when the engine improves (never lower it to make a run green). */
 const PASS_FLOOR = 1297;
 /** Of the evals that need native histograms (run, reported apart): how many must pass. Raise it too. */
-const NH_PASS_FLOOR = 0;
+const NH_PASS_FLOOR = 915;
 
 // The steering repo's shared/ folder sits beside this repository (../shared), in CI too.
 const TESTDATA = process.env.STRATA_PROMQL_TESTDATA ?? join(import.meta.dirname, '..', '..', 'shared', 'promql-testdata');
