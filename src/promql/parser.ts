@@ -32,7 +32,6 @@ import {
   T,
   Lexer,
   isAggregator,
-  isAggregatorWithParam,
   isComparisonOperator,
   isSetOperator,
   isSpace,
@@ -56,14 +55,14 @@ export interface ParseOptions {
   fillModifiers?: boolean;
 }
 
-interface ResolvedOptions {
+export interface ResolvedOptions {
   functions: boolean;
   durationExpr: boolean;
   rangeSelectors: boolean;
   fill: boolean;
 }
 
-function resolveOptions(o: ParseOptions | undefined): ResolvedOptions {
+export function resolveOptions(o: ParseOptions | undefined): ResolvedOptions {
   const all = o?.experimental ?? false;
   return {
     functions: o?.experimentalFunctions ?? all,
@@ -112,7 +111,7 @@ export class ParseError extends Error {
 }
 
 /** Internal: aborts parsing once the first error is recorded. */
-class Abort {
+export class Abort {
   constructor(readonly err: ParseError) {}
 }
 
@@ -186,6 +185,9 @@ const AGG_OP: ReadonlyMap<T, AggregateOp> = new Map<T, AggregateOp>([
   [T.LIMITK, 'limitk'],
   [T.LIMIT_RATIO, 'limit_ratio'],
 ]);
+
+/** Aggregations taking a parameter (topk, quantile, …): `isAggregatorWithParam` of the lexer. */
+const AGG_WITH_PARAM: ReadonlySet<AggregateOp> = new Set<AggregateOp>(['topk', 'bottomk', 'quantile', 'count_values', 'limitk', 'limit_ratio']);
 
 /** metric_identifier in generated_parser.y: tokens usable as a metric name. */
 const METRIC_IDENT = new Set<T>([
@@ -320,7 +322,7 @@ function goParseFloat(s: string): number | string {
 }
 
 /** The parser's `number()`: ParseInt base 0 first, then ParseFloat. */
-function parseNumberLiteral(val: string): number | string {
+export function parseNumberLiteral(val: string): number | string {
   const i = goParseInt0(val);
   if (i !== undefined) return i;
   const f = goParseFloat(val);
@@ -463,7 +465,7 @@ function durationLiteralOutOfRange(val: number): boolean {
 
 // ---------------------------------------------------------------------------------------------
 
-interface BinMods {
+export interface BinMods {
   returnBool: boolean;
   card: VectorMatching['card'];
   matchingLabels: string[];
@@ -473,406 +475,109 @@ interface BinMods {
   fillRight?: number;
 }
 
-class Parser {
-  readonly lex: Lexer;
+/**
+ * The grammar actions and type checks of Prometheus' parser (the Go actions of generated_parser.y
+ * and parse.go's checkAST), independent of how the syntax was recognised. Both the Lezer path
+ * (lezer-ast.ts) and the port (Parser below) build their AST through these methods, so every
+ * semantic check and error text lives in one place. Failures throw Abort (a ParseError inside).
+ */
+export class AstBuilder {
   readonly input: string;
   readonly opts: ResolvedOptions;
-  private la: Item | null = null;
-  private last: Item | null = null;
-  private done = false;
-  private ctx: ErrCtx[] = [];
   /** VectorSelectors exempt from the non-empty matcher check (info()'s label selector). */
   readonly bypassEmpty = new WeakSet<VectorSelector>();
+  private encoded: Uint8Array | undefined;
 
   constructor(input: string, opts: ResolvedOptions) {
     this.input = input;
-    this.lex = new Lexer(input);
     this.opts = opts;
   }
 
-  // ---- errors ----
+  /** The query as UTF-8 (positions are byte offsets into it). */
+  get bytes(): Uint8Array {
+    if (!this.encoded) this.encoded = utf8enc.encode(this.input);
+    return this.encoded;
+  }
 
   fail(pr: PosRange, msg: string): never {
-    throw new Abort(new ParseError(pr, msg, this.input, this.lex.bytes));
+    throw new Abort(new ParseError(pr, msg, this.input, this.bytes));
   }
 
-  /** `unexpected(context, expected)` of parse.go, reporting the current lookahead. */
-  unexpected(context?: string, expected?: string): never {
-    const it = this.peek();
-    if (it.typ === T.ERROR) this.fail({ start: it.pos, end: this.lex.bytes.length }, it.val);
-    const top = context === undefined ? this.ctx[this.ctx.length - 1] : { context, expected: expected ?? '' };
-    let msg = 'unexpected ' + itemDesc(it);
-    if (top && top.context !== '') msg += ' in ' + top.context;
-    if (top && top.expected !== '') msg += ', expected ' + top.expected;
-    this.fail(this.itemRange(it), msg);
-  }
+  // ---- literals ----
 
-  withCtx<R>(context: string, expected: string, f: () => R): R {
-    this.ctx.push({ context, expected });
-    try {
-      return f();
-    } finally {
-      this.ctx.pop();
-    }
-  }
-
-  itemRange(it: Item): PosRange {
-    return { start: it.pos, end: it.pos + it.len };
-  }
-
-  // ---- tokens ----
-
-  peek(): Item {
-    if (this.la) return this.la;
-    if (this.done) {
-      this.la = { typ: T.EOF, pos: this.lex.bytes.length, val: '', len: 0 };
-      return this.la;
-    }
-    let it: Item;
-    do {
-      it = this.lex.nextItem();
-    } while (it.typ === T.COMMENT);
-    if (it.typ === T.ERROR) {
-      this.done = true;
-      // Lexer errors are reported as soon as the parser asks for the token.
-      this.fail({ start: it.pos, end: this.lex.bytes.length }, it.val);
-    }
-    if (it.typ === T.EOF) this.done = true;
-    this.la = it;
-    return it;
-  }
-
-  consume(): Item {
-    const it = this.peek();
-    this.la = null;
-    this.last = it;
-    return it;
-  }
-
-  expect(t: T): Item {
-    if (this.peek().typ !== t) this.unexpected();
-    return this.consume();
-  }
-
-  lastEnd(): number {
-    return this.last ? this.last.pos + this.last.len : 0;
-  }
-
-  // ---- entry points ----
-
-  parseExprTop(): Expr {
-    if (this.peek().typ === T.EOF) this.fail({ start: 0, end: 0 }, 'no expression found in input');
-    const e = this.parseBinary(0);
-    if (this.peek().typ !== T.EOF) this.unexpected('', '');
-    this.checkAST(e);
-    return e;
-  }
-
-  parseMetricSelectorTop(): Matcher[] {
-    const t = this.peek();
-    let vs: VectorSelector;
-    if (t.typ === T.LEFT_BRACE) vs = this.parseVectorSelector(null);
-    else if (METRIC_IDENT.has(t.typ)) vs = this.parseVectorSelector(this.consume());
-    else this.unexpected('', '');
-    if (this.peek().typ !== T.EOF) this.unexpected('', '');
-    return vs.matchers;
-  }
-
-  // ---- expressions ----
-
-  parseBinary(minPrec: number): Expr {
-    let lhs = this.parseUnary();
-    for (;;) {
-      const op = this.peek();
-      const prec = BIN_PREC.get(op.typ);
-      if (prec === undefined || prec < minPrec) break;
-      this.consume();
-      const mods = this.parseBinModifiers();
-      const rhs = this.parseBinary(op.typ === T.POW ? prec : prec + 1);
-      lhs = this.newBinary(lhs, op, mods, rhs);
-    }
-    return lhs;
-  }
-
-  parseUnary(): Expr {
-    const t = this.peek();
-    if (t.typ === T.ADD || t.typ === T.SUB) {
-      this.consume();
-      const operand = this.parseBinary(PREC_MUL + 1);
-      if (operand.type === 'NumberLiteral') {
-        if (t.typ === T.SUB) operand.value *= -1;
-        operand.pos = { start: t.pos, end: operand.pos.end };
-        return operand;
-      }
-      return { type: 'UnaryExpr', op: t.typ === T.SUB ? '-' : '+', expr: operand, pos: { start: t.pos, end: operand.pos.end } };
-    }
-    return this.parsePostfix(this.parsePrimary());
-  }
-
-  parsePrimary(): Expr {
-    const t = this.peek();
-    switch (t.typ) {
-      case T.NUMBER:
-      case T.DURATION:
-        return this.numberDurationLiteral(this.consume());
-      case T.STRING: {
-        this.consume();
-        return { type: 'StringLiteral', value: this.unquote(t), pos: this.itemRange(t) };
-      }
-      case T.LEFT_PAREN: {
-        this.consume();
-        const e = this.parseBinary(0);
-        const close = this.expect(T.RIGHT_PAREN);
-        return { type: 'ParenExpr', expr: e, pos: { start: t.pos, end: close.pos + close.len } };
-      }
-      case T.LEFT_BRACE:
-        return this.parseVectorSelector(null);
-    }
-    if (isAggregator(t.typ)) {
-      this.consume();
-      const n = this.peek().typ;
-      if (n === T.LEFT_PAREN || n === T.BY || n === T.WITHOUT) return this.parseAggregate(t);
-      return this.parseVectorSelector(t);
-    }
-    if (t.typ === T.IDENTIFIER || t.typ === T.START || t.typ === T.END || t.typ === T.STEP || t.typ === T.RANGE || t.typ === T.MAX_OF || t.typ === T.MIN_OF) {
-      this.consume();
-      if (this.peek().typ === T.LEFT_PAREN) return this.parseCall(t);
-      return this.parseVectorSelector(t);
-    }
-    if (METRIC_IDENT.has(t.typ)) {
-      this.consume();
-      return this.parseVectorSelector(t);
-    }
-    this.unexpected();
-  }
-
-  numberDurationLiteral(t: Item): NumberLiteral {
-    if (t.typ === T.NUMBER) {
-      const v = parseNumberLiteral(t.val);
-      if (typeof v === 'string') this.fail(this.itemRange(t), `error parsing number: ${v}`);
-      return { type: 'NumberLiteral', value: v, pos: this.itemRange(t) };
+  /** number_duration_literal: a NUMBER (Go strconv) or a DURATION token (seconds, `duration`). */
+  numberLit(isDuration: boolean, text: string, pr: PosRange): NumberLiteral {
+    if (!isDuration) {
+      const v = parseNumberLiteral(text);
+      if (typeof v === 'string') this.fail(pr, `error parsing number: ${v}`);
+      return { type: 'NumberLiteral', value: v, pos: pr };
     }
     let ms: number;
     try {
-      ms = parseDurationMs(t.val);
+      ms = parseDurationMs(text);
     } catch (e) {
-      this.fail(this.itemRange(t), e instanceof DurationError ? e.message : String(e));
+      this.fail(pr, e instanceof DurationError ? e.message : String(e));
     }
-    return { type: 'NumberLiteral', value: ms / 1000, duration: true, pos: this.itemRange(t) };
+    return { type: 'NumberLiteral', value: ms / 1000, duration: true, pos: pr };
   }
 
-  unquote(t: Item): string {
+  /** Unquotes a STRING token's text (strutil.Unquote). */
+  unquoteAt(text: string, pr: PosRange): string {
     try {
-      return unquoteString(t.val);
+      return unquoteString(text);
     } catch (e) {
-      this.fail(this.itemRange(t), `error unquoting string ${goQuoteString(t.val)}: ${(e as Error).message}`);
+      this.fail(pr, `error unquoting string ${goQuoteString(text)}: ${(e as Error).message}`);
     }
   }
 
-  startsExpr(t: T): boolean {
-    switch (t) {
-      case T.NUMBER:
-      case T.DURATION:
-      case T.STRING:
-      case T.LEFT_PAREN:
-      case T.LEFT_BRACE:
-      case T.ADD:
-      case T.SUB:
-        return true;
+  /** unary_expr: a sign folds into a number literal, otherwise a UnaryExpr. */
+  newUnary(op: '+' | '-', start: number, operand: Expr): Expr {
+    if (operand.type === 'NumberLiteral') {
+      if (op === '-') operand.value *= -1;
+      operand.pos = { start, end: operand.pos.end };
+      return operand;
     }
-    return METRIC_IDENT.has(t) || isAggregator(t);
+    return { type: 'UnaryExpr', op, expr: operand, pos: { start, end: operand.pos.end } };
   }
 
-  // ---- calls and aggregations ----
+  // ---- calls, aggregations, binary expressions, selectors ----
 
-  /** function_call_body: `(` [args] `)`. Returns args and the closing paren end. */
-  parseCallBody(): { args: Expr[]; end: number } {
-    this.expect(T.LEFT_PAREN);
-    const args: Expr[] = [];
-    if (this.peek().typ === T.RIGHT_PAREN) {
-      const c = this.consume();
-      return { args, end: c.pos + c.len };
+  newCall(name: string, namePr: PosRange, args: Expr[], end: number): Call {
+    const fn = getFunction(name);
+    if (!fn) this.fail(namePr, `unknown function with name ${goQuoteString(name)}`);
+    if (fn.experimental && !this.opts.functions) this.fail(namePr, `function ${goQuoteString(name)} is not enabled`);
+    return { type: 'Call', func: fn, args, pos: { start: namePr.start, end } };
+  }
+
+  newAggregate(op: AggregateOp, start: number, args: Expr[], grouping: string[], without: boolean, end: number): AggregateExpr {
+    const pos = { start, end };
+    if (args.length === 0) this.fail(pos, 'no arguments for aggregate expression provided');
+    let desired = 1;
+    let param: Expr | undefined;
+    if (AGG_WITH_PARAM.has(op)) {
+      if (!this.opts.functions && (op === 'limitk' || op === 'limit_ratio')) {
+        this.fail(pos, `${op}() is experimental and must be enabled with --enable-feature=promql-experimental-functions`);
+      }
+      desired = 2;
+      param = args[0];
     }
-    for (;;) {
-      args.push(this.parseBinary(0));
-      const t = this.peek();
-      if (t.typ === T.COMMA) {
-        this.consume();
-        // `function_call_args COMMA` is a complete production in the grammar: any token that
-        // cannot start an expression reduces it and reports the trailing comma first.
-        if (!this.startsExpr(this.peek().typ)) this.fail(this.itemRange(t), 'trailing commas not allowed in function call args');
-        continue;
-      }
-      if (t.typ === T.RIGHT_PAREN) {
-        const c = this.consume();
-        return { args, end: c.pos + c.len };
-      }
-      this.unexpected();
+    if (args.length !== desired) {
+      this.fail(pos, `wrong number of arguments for aggregate expression provided, expected ${desired}, got ${args.length}`);
+    }
+    const expr = args[desired - 1] as Expr;
+    const agg: AggregateExpr = { type: 'AggregateExpr', op, expr, grouping, without, pos };
+    if (param) agg.param = param;
+    return agg;
+  }
+
+  /** A label of a grouping list (by/without/on/ignoring/group_x) must be a valid UTF-8 name. */
+  checkGroupingLabel(name: string, pr: PosRange): void {
+    if (name === '' || !isValidUTF8Name(name)) {
+      this.fail(pr, `invalid label name for grouping: ${goQuoteString(name)}`);
     }
   }
 
-  parseCall(name: Item): Call {
-    const { args, end } = this.parseCallBody();
-    const fnName = name.val;
-    const fn = getFunction(fnName);
-    if (!fn) this.fail(this.itemRange(name), `unknown function with name ${goQuoteString(fnName)}`);
-    if (fn.experimental && !this.opts.functions) this.fail(this.itemRange(name), `function ${goQuoteString(fnName)} is not enabled`);
-    return { type: 'Call', func: fn, args, pos: { start: name.pos, end } };
-  }
-
-  parseAggregate(opTok: Item): AggregateExpr {
-    return this.withCtx('aggregation', '', () => {
-      let grouping: string[] = [];
-      let without = false;
-      let body: { args: Expr[]; end: number };
-      let end: number;
-      const t = this.peek();
-      if (t.typ === T.BY || t.typ === T.WITHOUT) {
-        this.consume();
-        without = t.typ === T.WITHOUT;
-        grouping = this.parseGroupingLabels().labels;
-        if (this.peek().typ !== T.LEFT_PAREN) this.unexpected();
-        body = this.parseCallBody();
-        end = body.end;
-      } else if (t.typ === T.LEFT_PAREN) {
-        body = this.parseCallBody();
-        end = body.end;
-        const m = this.peek();
-        if (m.typ === T.BY || m.typ === T.WITHOUT) {
-          this.consume();
-          without = m.typ === T.WITHOUT;
-          const g = this.parseGroupingLabels();
-          grouping = g.labels;
-          end = g.end;
-        }
-      } else {
-        this.unexpected();
-      }
-      const op = AGG_OP.get(opTok.typ);
-      if (op === undefined) this.unexpected();
-      const pos = { start: opTok.pos, end };
-      const args = body.args;
-      if (args.length === 0) this.fail(pos, 'no arguments for aggregate expression provided');
-      let desired = 1;
-      let param: Expr | undefined;
-      if (isAggregatorWithParam(opTok.typ)) {
-        if (!this.opts.functions && (opTok.typ === T.LIMITK || opTok.typ === T.LIMIT_RATIO)) {
-          this.fail(pos, `${typeString(opTok.typ)}() is experimental and must be enabled with --enable-feature=promql-experimental-functions`);
-        }
-        desired = 2;
-        param = args[0];
-      }
-      if (args.length !== desired) {
-        this.fail(pos, `wrong number of arguments for aggregate expression provided, expected ${desired}, got ${args.length}`);
-      }
-      const expr = args[desired - 1] as Expr;
-      const agg: AggregateExpr = { type: 'AggregateExpr', op, expr, grouping, without, pos };
-      if (param) agg.param = param;
-      return agg;
-    });
-  }
-
-  /** grouping_labels: `(` label, … `)` with the grammar's error productions. */
-  parseGroupingLabels(): { labels: string[]; end: number } {
-    return this.withCtx('grouping opts', '"("', () => {
-      this.expect(T.LEFT_PAREN);
-      const labels: string[] = [];
-      if (this.peek().typ === T.RIGHT_PAREN) {
-        const c = this.consume();
-        return { labels, end: c.pos + c.len };
-      }
-      for (;;) {
-        const t = this.peek();
-        let name: string;
-        if (MAYBE_LABEL.has(t.typ)) {
-          this.consume();
-          name = t.val;
-        } else if (t.typ === T.STRING) {
-          this.consume();
-          name = this.unquote(t);
-        } else {
-          this.unexpected('grouping opts', 'label');
-        }
-        if (name === '' || !isValidUTF8Name(name)) {
-          this.fail(this.itemRange(t), `invalid label name for grouping: ${goQuoteString(name)}`);
-        }
-        labels.push(name);
-        const n = this.peek();
-        if (n.typ === T.RIGHT_PAREN) {
-          const c = this.consume();
-          return { labels, end: c.pos + c.len };
-        }
-        if (n.typ !== T.COMMA) this.unexpected('grouping opts', '"," or ")"');
-        this.consume();
-        if (this.peek().typ === T.RIGHT_PAREN) {
-          const c = this.consume();
-          return { labels, end: c.pos + c.len };
-        }
-      }
-    });
-  }
-
-  // ---- binary modifiers ----
-
-  parseBinModifiers(): BinMods {
-    const m: BinMods = { returnBool: false, card: 'one-to-one', matchingLabels: [], on: false, include: [] };
-    if (this.peek().typ === T.BOOL) {
-      this.consume();
-      m.returnBool = true;
-    }
-    const t = this.peek();
-    if (t.typ === T.ON || t.typ === T.IGNORING) {
-      this.consume();
-      m.on = t.typ === T.ON;
-      m.matchingLabels = this.parseGroupingLabels().labels;
-      const g = this.peek();
-      if (g.typ === T.GROUP_LEFT || g.typ === T.GROUP_RIGHT) {
-        this.consume();
-        m.card = g.typ === T.GROUP_LEFT ? 'many-to-one' : 'one-to-many';
-        if (this.peek().typ === T.LEFT_PAREN) m.include = this.parseGroupingLabels().labels;
-      }
-    }
-    const f = this.peek();
-    if (f.typ === T.FILL) {
-      this.consume();
-      const v = this.parseFillValue();
-      m.fillLeft = v;
-      m.fillRight = v;
-    } else if (f.typ === T.FILL_LEFT || f.typ === T.FILL_RIGHT) {
-      this.consume();
-      const v = this.parseFillValue();
-      if (f.typ === T.FILL_LEFT) m.fillLeft = v;
-      else m.fillRight = v;
-      const g = this.peek();
-      const other = f.typ === T.FILL_LEFT ? T.FILL_RIGHT : T.FILL_LEFT;
-      if (g.typ === other) {
-        this.consume();
-        const w = this.parseFillValue();
-        if (other === T.FILL_LEFT) m.fillLeft = w;
-        else m.fillRight = w;
-      }
-    }
-    return m;
-  }
-
-  parseFillValue(): number {
-    this.expect(T.LEFT_PAREN);
-    let sign = 1;
-    const t = this.peek();
-    if (t.typ === T.ADD || t.typ === T.SUB) {
-      this.consume();
-      if (t.typ === T.SUB) sign = -1;
-    }
-    const n = this.peek();
-    if (n.typ !== T.NUMBER && n.typ !== T.DURATION) this.unexpected();
-    const lit = this.numberDurationLiteral(this.consume());
-    this.expect(T.RIGHT_PAREN);
-    return sign * lit.value;
-  }
-
-  newBinary(lhs: Expr, opTok: Item, mods: BinMods, rhs: Expr): BinaryExpr {
-    const op = BINOP.get(opTok.typ);
-    if (op === undefined) this.unexpected();
+  newBinary(lhs: Expr, op: BinaryOp, mods: BinMods, rhs: Expr): BinaryExpr {
     const matching: VectorMatching = { card: mods.card, matchingLabels: mods.matchingLabels, on: mods.on, include: mods.include };
     if (mods.fillLeft !== undefined) matching.fillLeft = mods.fillLeft;
     if (mods.fillRight !== undefined) matching.fillRight = mods.fillRight;
@@ -883,84 +588,10 @@ class Parser {
     return be;
   }
 
-  // ---- selectors ----
-
-  /** vector_selector: metric_identifier [label_matchers] | label_matchers. */
-  parseVectorSelector(nameTok: Item | null): VectorSelector {
-    let matchers: Matcher[] = [];
-    let start = nameTok ? nameTok.pos : this.peek().pos;
-    let end = nameTok ? nameTok.pos + nameTok.len : start;
-    if (this.peek().typ === T.LEFT_BRACE) {
-      const open = this.consume();
-      if (!nameTok) start = open.pos;
-      const r = this.parseLabelMatchers();
-      matchers = r.matchers;
-      end = r.end;
-    }
-    const name = nameTok ? nameTok.val : '';
+  /** vector_selector: `name` is '' without a metric name; it is appended as a `__name__` matcher. */
+  newVectorSelector(name: string, matchers: Matcher[], pos: PosRange): VectorSelector {
     if (name !== '') matchers.push(new Matcher('=', '__name__', name));
-    return { type: 'VectorSelector', name, matchers, offset: 0, pos: { start, end } };
-  }
-
-  /** label_matchers after the `{`: label_match_list [,] `}`. */
-  parseLabelMatchers(): { matchers: Matcher[]; end: number } {
-    return this.withCtx('label matching', 'identifier or "}"', () => {
-      const ms: Matcher[] = [];
-      if (this.peek().typ === T.RIGHT_BRACE) {
-        const c = this.consume();
-        return { matchers: ms, end: c.pos + c.len };
-      }
-      for (;;) {
-        ms.push(this.parseLabelMatcher());
-        const n = this.peek();
-        if (n.typ === T.RIGHT_BRACE) {
-          const c = this.consume();
-          return { matchers: ms, end: c.pos + c.len };
-        }
-        if (n.typ !== T.COMMA) this.unexpected('label matching', '"," or "}"');
-        this.consume();
-        if (this.peek().typ === T.RIGHT_BRACE) {
-          const c = this.consume();
-          return { matchers: ms, end: c.pos + c.len };
-        }
-      }
-    });
-  }
-
-  parseLabelMatcher(): Matcher {
-    const t = this.peek();
-    if (t.typ === T.IDENTIFIER) {
-      this.consume();
-      const op = this.peek();
-      const mt = MATCH_OP.get(op.typ);
-      if (mt === undefined) this.unexpected('label matching', 'label matching operator');
-      this.consume();
-      const v = this.peek();
-      if (v.typ !== T.STRING) this.unexpected('label matching', 'string');
-      this.consume();
-      return this.newLabelMatcher(t, t.val, mt, v);
-    }
-    if (t.typ === T.STRING) {
-      this.consume();
-      const name = this.unquote(t);
-      const op = this.peek();
-      const mt = MATCH_OP.get(op.typ);
-      if (mt === undefined) {
-        // string_identifier alone: a quoted metric name.
-        return this.makeMatcher('=', '__name__', name, this.itemRange(t));
-      }
-      this.consume();
-      const v = this.peek();
-      if (v.typ !== T.STRING) this.unexpected('label matching', 'string');
-      this.consume();
-      return this.newLabelMatcher(t, name, mt, v);
-    }
-    this.unexpected('label matching', 'identifier or "}"');
-  }
-
-  newLabelMatcher(label: Item, name: string, mt: MatchType, value: Item): Matcher {
-    const val = this.unquote(value);
-    return this.makeMatcher(mt, name, val, { start: label.pos, end: value.pos + value.len });
+    return { type: 'VectorSelector', name, matchers, offset: 0, pos };
   }
 
   makeMatcher(mt: MatchType, name: string, val: string, pr: PosRange): Matcher {
@@ -972,81 +603,42 @@ class Parser {
     }
   }
 
-  // ---- postfix: ranges, subqueries, offset, @, anchored/smoothed ----
+  // ---- ranges, subqueries, offset, @, anchored/smoothed ----
 
-  parsePostfix(e: Expr): Expr {
-    for (;;) {
-      const t = this.peek();
-      switch (t.typ) {
-        case T.LEFT_BRACKET:
-          e = this.parseRangeOrSubquery(e);
-          continue;
-        case T.OFFSET:
-          this.consume();
-          this.withCtx('offset', 'number, duration, step(), or range()', () => this.parseOffset(e));
-          continue;
-        case T.AT:
-          this.consume();
-          this.withCtx('@', 'timestamp', () => this.parseAt(e));
-          continue;
-        case T.ANCHORED:
-        case T.SMOOTHED:
-          this.consume();
-          this.setExtended(e, t.typ === T.ANCHORED ? 'anchored' : 'smoothed');
-          continue;
-      }
-      return e;
-    }
+  /** `e[range]`; `bracket` spans `[`…`]`. */
+  newMatrixSelector(e: Expr, first: { lit?: number; expr?: DurationExpr }, bracket: PosRange): MatrixSelector {
+    let msg = '';
+    if (e.type !== 'VectorSelector') msg = 'ranges only allowed for vector selectors';
+    else if (e.offset !== 0 || e.offsetExpr) msg = 'no offset modifiers allowed before range';
+    else if (e.at) msg = 'no @ modifiers allowed before range';
+    if (msg !== '') this.fail(bracket, msg);
+    const ms: MatrixSelector = {
+      type: 'MatrixSelector',
+      vectorSelector: e as VectorSelector,
+      range: first.lit !== undefined ? secondsToMs(first.lit) : 0,
+      pos: { start: e.pos.start, end: bracket.end },
+    };
+    if (first.expr) ms.rangeExpr = first.expr;
+    return ms;
   }
 
-  parseRangeOrSubquery(e: Expr): Expr {
-    const open = this.consume();
-    return this.withCtx('subquery or range selector', 'number, duration, step(), or range()', () => {
-      const first = this.parsePositiveDuration();
-      const t = this.peek();
-      if (t.typ === T.RIGHT_BRACKET) {
-        const close = this.consume();
-        let msg = '';
-        if (e.type !== 'VectorSelector') msg = 'ranges only allowed for vector selectors';
-        else if (e.offset !== 0 || e.offsetExpr) msg = 'no offset modifiers allowed before range';
-        else if (e.at) msg = 'no @ modifiers allowed before range';
-        if (msg !== '') this.fail({ start: open.pos, end: close.pos + close.len }, msg);
-        const ms: MatrixSelector = {
-          type: 'MatrixSelector',
-          vectorSelector: e as VectorSelector,
-          range: first.lit !== undefined ? secondsToMs(first.lit) : 0,
-          pos: { start: e.pos.start, end: close.pos + close.len },
-        };
-        if (first.expr) ms.rangeExpr = first.expr;
-        return ms;
-      }
-      if (t.typ !== T.COLON) this.unexpected('subquery or range', '":" or "]"');
-      this.consume();
-      return this.withCtx('subquery selector', 'number, duration, step(), range(), or "]"', () => {
-        let step: { lit?: number; expr?: DurationExpr } = {};
-        if (this.peek().typ !== T.RIGHT_BRACKET) {
-          step = this.parsePositiveDuration();
-          if (this.peek().typ !== T.RIGHT_BRACKET) this.unexpected('subquery selector', '"]"');
-        }
-        const close = this.consume();
-        const sq: SubqueryExpr = {
-          type: 'SubqueryExpr',
-          expr: e,
-          range: first.lit !== undefined ? secondsToMs(first.lit) : 0,
-          step: step.lit !== undefined ? secondsToMs(step.lit) : 0,
-          offset: 0,
-          pos: { start: e.pos.start, end: close.pos + close.len },
-        };
-        if (first.expr) sq.rangeExpr = first.expr;
-        if (step.expr) sq.stepExpr = step.expr;
-        return sq;
-      });
-    });
+  /** `e[range:step]` (step may be absent); `end` is the end of `]`. */
+  newSubquery(e: Expr, first: { lit?: number; expr?: DurationExpr }, step: { lit?: number; expr?: DurationExpr }, end: number): SubqueryExpr {
+    const sq: SubqueryExpr = {
+      type: 'SubqueryExpr',
+      expr: e,
+      range: first.lit !== undefined ? secondsToMs(first.lit) : 0,
+      step: step.lit !== undefined ? secondsToMs(step.lit) : 0,
+      offset: 0,
+      pos: { start: e.pos.start, end },
+    };
+    if (first.expr) sq.rangeExpr = first.expr;
+    if (step.expr) sq.stepExpr = step.expr;
+    return sq;
   }
 
   /** positive_duration_expr: a duration_expr whose literal value must be > 0. */
-  parsePositiveDuration(): { lit?: number; expr?: DurationExpr } {
-    const d = this.parseDurationExpr(0);
+  positiveDuration(d: DurationExpr): { lit?: number; expr?: DurationExpr } {
     if (d.type === 'DurationLiteral' && !d.paren) {
       const v = d.seconds ?? d.ms / 1000;
       if (v <= 0) this.fail(d.pos, 'duration must be greater than 0');
@@ -1059,96 +651,34 @@ class Parser {
     if (!this.opts.durationExpr) this.fail(d.pos, 'experimental duration expression is not enabled');
   }
 
-  durLiteral(t: Item): DurationExpr {
-    const nl = this.numberDurationLiteral(t);
+  /** A number/duration literal inside a duration expression. */
+  durLiteral(nl: NumberLiteral): DurationExpr {
     if (durationLiteralOutOfRange(nl.value)) this.fail(nl.pos, 'duration out of range');
     const d: DurationExpr = { type: 'DurationLiteral', ms: nl.value * 1000, seconds: nl.value, pos: nl.pos };
     if (nl.duration) d.duration = true;
     return d;
   }
 
-  /** duration_expr with yacc precedences (+ - < * / % < ^ right-assoc; unary binds like *). */
-  parseDurationExpr(minPrec: number): DurationExpr {
-    let lhs = this.parseDurationUnary();
-    for (;;) {
-      const op = this.peek();
-      const prec = DUR_PREC.get(op.typ);
-      if (prec === undefined || prec < minPrec) break;
-      this.consume();
-      const rhs = this.parseDurationExpr(op.typ === T.POW ? prec : prec + 1);
-      lhs = this.durBinary(lhs, op, rhs);
-    }
-    return lhs;
-  }
-
-  durBinary(lhs: DurationExpr, op: Item, rhs: DurationExpr): DurationExpr {
+  durBinary(lhs: DurationExpr, op: '+' | '-' | '*' | '/' | '%' | '^', opPr: PosRange, rhs: DurationExpr): DurationExpr {
     this.experimentalDur(lhs);
-    const sym = typeString(op.typ) as '+' | '-' | '*' | '/' | '%' | '^';
-    if ((op.typ === T.DIV || op.typ === T.MOD) && rhs.type === 'DurationLiteral' && !rhs.paren && (rhs.seconds ?? rhs.ms) === 0) {
-      this.fail(this.itemRange(op), op.typ === T.DIV ? 'division by zero' : 'modulo by zero');
+    if ((op === '/' || op === '%') && rhs.type === 'DurationLiteral' && !rhs.paren && (rhs.seconds ?? rhs.ms) === 0) {
+      this.fail(opPr, op === '/' ? 'division by zero' : 'modulo by zero');
     }
-    return { type: 'DurationBinary', op: sym, lhs, rhs, pos: { start: lhs.pos.start, end: rhs.pos.end } };
+    return { type: 'DurationBinary', op, lhs, rhs, pos: { start: lhs.pos.start, end: rhs.pos.end } };
   }
 
-  parseDurationUnary(): DurationExpr {
-    const t = this.peek();
-    if (t.typ === T.ADD || t.typ === T.SUB) {
-      this.consume();
-      const operand = this.parseDurationExpr(PREC_MUL + 1);
-      return this.applyUnaryDur(t, operand);
-    }
-    return this.parseDurationPrimary();
-  }
-
-  applyUnaryDur(op: Item, e: DurationExpr): DurationExpr {
+  /** A sign before a duration expression: folds into an unparenthesised literal. */
+  applyUnaryDur(op: '+' | '-', opPr: PosRange, e: DurationExpr): DurationExpr {
     if (e.type === 'DurationLiteral' && !e.paren) {
-      const v = (e.seconds ?? e.ms / 1000) * (op.typ === T.SUB ? -1 : 1);
-      if (durationLiteralOutOfRange(v)) this.fail(this.itemRange(op), 'duration out of range');
+      const v = (e.seconds ?? e.ms / 1000) * (op === '-' ? -1 : 1);
+      if (durationLiteralOutOfRange(v)) this.fail(opPr, 'duration out of range');
       e.seconds = v;
       e.ms = v * 1000;
-      e.pos = { start: op.pos, end: e.pos.end };
+      e.pos = { start: opPr.start, end: e.pos.end };
       return e;
     }
-    if (op.typ === T.SUB) return { type: 'DurationUnary', op: '-', expr: e, pos: { start: op.pos, end: e.pos.end } };
+    if (op === '-') return { type: 'DurationUnary', op: '-', expr: e, pos: { start: opPr.start, end: e.pos.end } };
     return e;
-  }
-
-  parseDurationPrimary(): DurationExpr {
-    const t = this.peek();
-    switch (t.typ) {
-      case T.NUMBER:
-      case T.DURATION:
-        return this.durLiteral(this.consume());
-      case T.STEP:
-      case T.RANGE: {
-        this.consume();
-        this.expect(T.LEFT_PAREN);
-        const c = this.expect(T.RIGHT_PAREN);
-        const d: DurationExpr = { type: 'DurationCall', func: t.typ === T.STEP ? 'step' : 'range', args: [], pos: { start: t.pos, end: c.pos + c.len } };
-        this.experimentalDur(d);
-        return d;
-      }
-      case T.MAX_OF:
-      case T.MIN_OF: {
-        this.consume();
-        this.expect(T.LEFT_PAREN);
-        const a = this.parseDurationExpr(0);
-        this.expect(T.COMMA);
-        const b = this.parseDurationExpr(0);
-        this.expect(T.RIGHT_PAREN);
-        const d: DurationExpr = { type: 'DurationCall', func: t.typ === T.MAX_OF ? 'max' : 'min', args: [a, b], pos: { start: a.pos.start, end: b.pos.end } };
-        this.experimentalDur(d);
-        return d;
-      }
-      case T.LEFT_PAREN: {
-        this.consume();
-        const inner = this.parseDurationExpr(0);
-        const c = this.expect(T.RIGHT_PAREN);
-        this.experimentalDur(inner);
-        return this.wrapParen(inner, t.pos, c.pos + c.len);
-      }
-    }
-    this.unexpected();
   }
 
   wrapParen(e: DurationExpr, start: number, end: number): DurationExpr {
@@ -1159,48 +689,8 @@ class Parser {
     return { type: 'DurationUnary', op: '+', expr: e, paren: true, pos: { start, end } };
   }
 
-  /** offset_duration_expr (see generated_parser.y for why it differs from duration_expr). */
-  parseOffsetDuration(): DurationExpr {
-    const t = this.peek();
-    if (t.typ === T.NUMBER || t.typ === T.DURATION) return this.durLiteral(this.consume());
-    if (t.typ === T.ADD || t.typ === T.SUB) {
-      this.consume();
-      const n = this.peek();
-      if (n.typ === T.NUMBER || n.typ === T.DURATION) return this.applyUnaryDur(t, this.durLiteral(this.consume()));
-      if (n.typ === T.STEP || n.typ === T.RANGE || n.typ === T.MAX_OF || n.typ === T.MIN_OF) {
-        const inner = this.parseDurationPrimary();
-        const d: DurationExpr = t.typ === T.SUB ? { type: 'DurationUnary', op: '-', expr: inner, pos: { start: t.pos, end: inner.pos.end } } : inner;
-        this.experimentalDur(d);
-        return d;
-      }
-      if (n.typ === T.LEFT_PAREN) {
-        this.consume();
-        const inner = this.parseDurationExpr(0);
-        const c = this.expect(T.RIGHT_PAREN);
-        return this.applyUnaryDur(t, this.wrapParen(inner, n.pos, c.pos + c.len));
-      }
-      this.unexpected();
-    }
-    if (t.typ === T.STEP || t.typ === T.RANGE || t.typ === T.MAX_OF || t.typ === T.MIN_OF) return this.parseDurationPrimary();
-    if (t.typ === T.LEFT_PAREN) {
-      // duration_expr starting with a parenthesised expression: binary continuation allowed.
-      let lhs = this.parseDurationPrimary();
-      for (;;) {
-        const op = this.peek();
-        const prec = DUR_PREC.get(op.typ);
-        if (prec === undefined) break;
-        this.consume();
-        const rhs = this.parseDurationExpr(op.typ === T.POW ? prec : prec + 1);
-        lhs = this.durBinary(lhs, op, rhs);
-      }
-      return lhs;
-    }
-    this.unexpected();
-  }
-
-  parseOffset(e: Expr): void {
-    const d = this.parseOffsetDuration();
-    const end = this.lastEnd();
+  /** `e offset d`; `end` is the end of the offset clause. */
+  applyOffset(e: Expr, d: DurationExpr, end: number): void {
     let target: { offset: number; offsetExpr?: DurationExpr } | null = null;
     if (e.type === 'VectorSelector') target = e;
     else if (e.type === 'MatrixSelector') target = e.vectorSelector;
@@ -1212,29 +702,16 @@ class Parser {
     e.pos = { start: e.pos.start, end };
   }
 
-  parseAt(e: Expr): void {
-    const t = this.peek();
-    let at: AtModifier;
-    if (t.typ === T.START || t.typ === T.END) {
-      this.consume();
-      this.expect(T.LEFT_PAREN);
-      this.expect(T.RIGHT_PAREN);
-      at = { kind: t.typ === T.START ? 'start' : 'end' };
-    } else {
-      let sign = 1;
-      if (t.typ === T.ADD || t.typ === T.SUB) {
-        this.consume();
-        if (t.typ === T.SUB) sign = -1;
-      }
-      const n = this.peek();
-      if (n.typ !== T.NUMBER && n.typ !== T.DURATION) this.unexpected();
-      const ts = sign * this.numberDurationLiteral(this.consume()).value;
-      if (!Number.isFinite(ts) || ts >= 9223372036854775807 || ts <= -9223372036854775808) {
-        this.fail(e.pos, `timestamp out of bounds for @ modifier: ${goFormatF(ts)}`);
-      }
-      at = { kind: 'time', ms: goRound(ts * 1000) };
+  /** The `@ <timestamp>` value (seconds, sign applied) as an AtModifier. */
+  atTime(e: Expr, ts: number): AtModifier {
+    if (!Number.isFinite(ts) || ts >= 9223372036854775807 || ts <= -9223372036854775808) {
+      this.fail(e.pos, `timestamp out of bounds for @ modifier: ${goFormatF(ts)}`);
     }
-    const end = this.lastEnd();
+    return { kind: 'time', ms: goRound(ts * 1000) };
+  }
+
+  /** `e @ …`; `end` is the end of the @ clause. */
+  applyAt(e: Expr, at: AtModifier, end: number): void {
     let target: { at?: AtModifier } | null = null;
     if (e.type === 'VectorSelector') target = e;
     else if (e.type === 'MatrixSelector') target = e.vectorSelector;
@@ -1265,7 +742,7 @@ class Parser {
   }
 
   opRange(n: BinaryExpr): PosRange {
-    const b = this.lex.bytes;
+    const b = this.bytes;
     let start = n.lhs.pos.end;
     while (start < b.length && isSpace(b[start] ?? 0)) start++;
     let end = n.rhs.pos.start - 1;
@@ -1389,6 +866,633 @@ class Parser {
         break;
     }
     return typ;
+  }
+}
+
+class Parser extends AstBuilder {
+  readonly lex: Lexer;
+  private la: Item | null = null;
+  private last: Item | null = null;
+  private done = false;
+  private ctx: ErrCtx[] = [];
+
+  constructor(input: string, opts: ResolvedOptions) {
+    super(input, opts);
+    this.lex = new Lexer(input);
+  }
+
+  override get bytes(): Uint8Array {
+    return this.lex.bytes;
+  }
+
+  // ---- errors ----
+
+  /** `unexpected(context, expected)` of parse.go, reporting the current lookahead. */
+  unexpected(context?: string, expected?: string): never {
+    const it = this.peek();
+    if (it.typ === T.ERROR) this.fail({ start: it.pos, end: this.lex.bytes.length }, it.val);
+    const top = context === undefined ? this.ctx[this.ctx.length - 1] : { context, expected: expected ?? '' };
+    let msg = 'unexpected ' + itemDesc(it);
+    if (top && top.context !== '') msg += ' in ' + top.context;
+    if (top && top.expected !== '') msg += ', expected ' + top.expected;
+    this.fail(this.itemRange(it), msg);
+  }
+
+  withCtx<R>(context: string, expected: string, f: () => R): R {
+    this.ctx.push({ context, expected });
+    try {
+      return f();
+    } finally {
+      this.ctx.pop();
+    }
+  }
+
+  itemRange(it: Item): PosRange {
+    return { start: it.pos, end: it.pos + it.len };
+  }
+
+  // ---- tokens ----
+
+  peek(): Item {
+    if (this.la) return this.la;
+    if (this.done) {
+      this.la = { typ: T.EOF, pos: this.lex.bytes.length, val: '', len: 0 };
+      return this.la;
+    }
+    let it: Item;
+    do {
+      it = this.lex.nextItem();
+    } while (it.typ === T.COMMENT);
+    if (it.typ === T.ERROR) {
+      this.done = true;
+      // Lexer errors are reported as soon as the parser asks for the token.
+      this.fail({ start: it.pos, end: this.lex.bytes.length }, it.val);
+    }
+    if (it.typ === T.EOF) this.done = true;
+    this.la = it;
+    return it;
+  }
+
+  consume(): Item {
+    const it = this.peek();
+    this.la = null;
+    this.last = it;
+    return it;
+  }
+
+  expect(t: T): Item {
+    if (this.peek().typ !== t) this.unexpected();
+    return this.consume();
+  }
+
+  lastEnd(): number {
+    return this.last ? this.last.pos + this.last.len : 0;
+  }
+
+  // ---- entry points ----
+
+  parseExprTop(): Expr {
+    if (this.peek().typ === T.EOF) this.fail({ start: 0, end: 0 }, 'no expression found in input');
+    const e = this.parseBinary(0);
+    if (this.peek().typ !== T.EOF) this.unexpected('', '');
+    this.checkAST(e);
+    return e;
+  }
+
+  parseMetricSelectorTop(): Matcher[] {
+    const t = this.peek();
+    let vs: VectorSelector;
+    if (t.typ === T.LEFT_BRACE) vs = this.parseVectorSelector(null);
+    else if (METRIC_IDENT.has(t.typ)) vs = this.parseVectorSelector(this.consume());
+    else this.unexpected('', '');
+    if (this.peek().typ !== T.EOF) this.unexpected('', '');
+    return vs.matchers;
+  }
+
+  // ---- expressions ----
+
+  parseBinary(minPrec: number): Expr {
+    let lhs = this.parseUnary();
+    for (;;) {
+      const op = this.peek();
+      const prec = BIN_PREC.get(op.typ);
+      if (prec === undefined || prec < minPrec) break;
+      this.consume();
+      const mods = this.parseBinModifiers();
+      const rhs = this.parseBinary(op.typ === T.POW ? prec : prec + 1);
+      lhs = this.newBinaryTok(lhs, op, mods, rhs);
+    }
+    return lhs;
+  }
+
+  parseUnary(): Expr {
+    const t = this.peek();
+    if (t.typ === T.ADD || t.typ === T.SUB) {
+      this.consume();
+      const operand = this.parseBinary(PREC_MUL + 1);
+      return this.newUnary(t.typ === T.SUB ? '-' : '+', t.pos, operand);
+    }
+    return this.parsePostfix(this.parsePrimary());
+  }
+
+  parsePrimary(): Expr {
+    const t = this.peek();
+    switch (t.typ) {
+      case T.NUMBER:
+      case T.DURATION:
+        return this.numberDurationLiteral(this.consume());
+      case T.STRING: {
+        this.consume();
+        return { type: 'StringLiteral', value: this.unquote(t), pos: this.itemRange(t) };
+      }
+      case T.LEFT_PAREN: {
+        this.consume();
+        const e = this.parseBinary(0);
+        const close = this.expect(T.RIGHT_PAREN);
+        return { type: 'ParenExpr', expr: e, pos: { start: t.pos, end: close.pos + close.len } };
+      }
+      case T.LEFT_BRACE:
+        return this.parseVectorSelector(null);
+    }
+    if (isAggregator(t.typ)) {
+      this.consume();
+      const n = this.peek().typ;
+      if (n === T.LEFT_PAREN || n === T.BY || n === T.WITHOUT) return this.parseAggregate(t);
+      return this.parseVectorSelector(t);
+    }
+    if (t.typ === T.IDENTIFIER || t.typ === T.START || t.typ === T.END || t.typ === T.STEP || t.typ === T.RANGE || t.typ === T.MAX_OF || t.typ === T.MIN_OF) {
+      this.consume();
+      if (this.peek().typ === T.LEFT_PAREN) return this.parseCall(t);
+      return this.parseVectorSelector(t);
+    }
+    if (METRIC_IDENT.has(t.typ)) {
+      this.consume();
+      return this.parseVectorSelector(t);
+    }
+    this.unexpected();
+  }
+
+  numberDurationLiteral(t: Item): NumberLiteral {
+    return this.numberLit(t.typ === T.DURATION, t.val, this.itemRange(t));
+  }
+
+  unquote(t: Item): string {
+    return this.unquoteAt(t.val, this.itemRange(t));
+  }
+
+  startsExpr(t: T): boolean {
+    switch (t) {
+      case T.NUMBER:
+      case T.DURATION:
+      case T.STRING:
+      case T.LEFT_PAREN:
+      case T.LEFT_BRACE:
+      case T.ADD:
+      case T.SUB:
+        return true;
+    }
+    return METRIC_IDENT.has(t) || isAggregator(t);
+  }
+
+  // ---- calls and aggregations ----
+
+  /** function_call_body: `(` [args] `)`. Returns args and the closing paren end. */
+  parseCallBody(): { args: Expr[]; end: number } {
+    this.expect(T.LEFT_PAREN);
+    const args: Expr[] = [];
+    if (this.peek().typ === T.RIGHT_PAREN) {
+      const c = this.consume();
+      return { args, end: c.pos + c.len };
+    }
+    for (;;) {
+      args.push(this.parseBinary(0));
+      const t = this.peek();
+      if (t.typ === T.COMMA) {
+        this.consume();
+        // `function_call_args COMMA` is a complete production in the grammar: any token that
+        // cannot start an expression reduces it and reports the trailing comma first.
+        if (!this.startsExpr(this.peek().typ)) this.fail(this.itemRange(t), 'trailing commas not allowed in function call args');
+        continue;
+      }
+      if (t.typ === T.RIGHT_PAREN) {
+        const c = this.consume();
+        return { args, end: c.pos + c.len };
+      }
+      this.unexpected();
+    }
+  }
+
+  parseCall(name: Item): Call {
+    const { args, end } = this.parseCallBody();
+    return this.newCall(name.val, this.itemRange(name), args, end);
+  }
+
+  parseAggregate(opTok: Item): AggregateExpr {
+    return this.withCtx('aggregation', '', () => {
+      let grouping: string[] = [];
+      let without = false;
+      let body: { args: Expr[]; end: number };
+      let end: number;
+      const t = this.peek();
+      if (t.typ === T.BY || t.typ === T.WITHOUT) {
+        this.consume();
+        without = t.typ === T.WITHOUT;
+        grouping = this.parseGroupingLabels().labels;
+        if (this.peek().typ !== T.LEFT_PAREN) this.unexpected();
+        body = this.parseCallBody();
+        end = body.end;
+      } else if (t.typ === T.LEFT_PAREN) {
+        body = this.parseCallBody();
+        end = body.end;
+        const m = this.peek();
+        if (m.typ === T.BY || m.typ === T.WITHOUT) {
+          this.consume();
+          without = m.typ === T.WITHOUT;
+          const g = this.parseGroupingLabels();
+          grouping = g.labels;
+          end = g.end;
+        }
+      } else {
+        this.unexpected();
+      }
+      const op = AGG_OP.get(opTok.typ);
+      if (op === undefined) this.unexpected();
+      return this.newAggregate(op, opTok.pos, body.args, grouping, without, end);
+    });
+  }
+
+  /** grouping_labels: `(` label, … `)` with the grammar's error productions. */
+  parseGroupingLabels(): { labels: string[]; end: number } {
+    return this.withCtx('grouping opts', '"("', () => {
+      this.expect(T.LEFT_PAREN);
+      const labels: string[] = [];
+      if (this.peek().typ === T.RIGHT_PAREN) {
+        const c = this.consume();
+        return { labels, end: c.pos + c.len };
+      }
+      for (;;) {
+        const t = this.peek();
+        let name: string;
+        if (MAYBE_LABEL.has(t.typ)) {
+          this.consume();
+          name = t.val;
+        } else if (t.typ === T.STRING) {
+          this.consume();
+          name = this.unquote(t);
+        } else {
+          this.unexpected('grouping opts', 'label');
+        }
+        this.checkGroupingLabel(name, this.itemRange(t));
+        labels.push(name);
+        const n = this.peek();
+        if (n.typ === T.RIGHT_PAREN) {
+          const c = this.consume();
+          return { labels, end: c.pos + c.len };
+        }
+        if (n.typ !== T.COMMA) this.unexpected('grouping opts', '"," or ")"');
+        this.consume();
+        if (this.peek().typ === T.RIGHT_PAREN) {
+          const c = this.consume();
+          return { labels, end: c.pos + c.len };
+        }
+      }
+    });
+  }
+
+  // ---- binary modifiers ----
+
+  parseBinModifiers(): BinMods {
+    const m: BinMods = { returnBool: false, card: 'one-to-one', matchingLabels: [], on: false, include: [] };
+    if (this.peek().typ === T.BOOL) {
+      this.consume();
+      m.returnBool = true;
+    }
+    const t = this.peek();
+    if (t.typ === T.ON || t.typ === T.IGNORING) {
+      this.consume();
+      m.on = t.typ === T.ON;
+      m.matchingLabels = this.parseGroupingLabels().labels;
+      const g = this.peek();
+      if (g.typ === T.GROUP_LEFT || g.typ === T.GROUP_RIGHT) {
+        this.consume();
+        m.card = g.typ === T.GROUP_LEFT ? 'many-to-one' : 'one-to-many';
+        if (this.peek().typ === T.LEFT_PAREN) m.include = this.parseGroupingLabels().labels;
+      }
+    }
+    const f = this.peek();
+    if (f.typ === T.FILL) {
+      this.consume();
+      const v = this.parseFillValue();
+      m.fillLeft = v;
+      m.fillRight = v;
+    } else if (f.typ === T.FILL_LEFT || f.typ === T.FILL_RIGHT) {
+      this.consume();
+      const v = this.parseFillValue();
+      if (f.typ === T.FILL_LEFT) m.fillLeft = v;
+      else m.fillRight = v;
+      const g = this.peek();
+      const other = f.typ === T.FILL_LEFT ? T.FILL_RIGHT : T.FILL_LEFT;
+      if (g.typ === other) {
+        this.consume();
+        const w = this.parseFillValue();
+        if (other === T.FILL_LEFT) m.fillLeft = w;
+        else m.fillRight = w;
+      }
+    }
+    return m;
+  }
+
+  parseFillValue(): number {
+    this.expect(T.LEFT_PAREN);
+    let sign = 1;
+    const t = this.peek();
+    if (t.typ === T.ADD || t.typ === T.SUB) {
+      this.consume();
+      if (t.typ === T.SUB) sign = -1;
+    }
+    const n = this.peek();
+    if (n.typ !== T.NUMBER && n.typ !== T.DURATION) this.unexpected();
+    const lit = this.numberDurationLiteral(this.consume());
+    this.expect(T.RIGHT_PAREN);
+    return sign * lit.value;
+  }
+
+  newBinaryTok(lhs: Expr, opTok: Item, mods: BinMods, rhs: Expr): BinaryExpr {
+    const op = BINOP.get(opTok.typ);
+    if (op === undefined) this.unexpected();
+    return this.newBinary(lhs, op, mods, rhs);
+  }
+
+  // ---- selectors ----
+
+  /** vector_selector: metric_identifier [label_matchers] | label_matchers. */
+  parseVectorSelector(nameTok: Item | null): VectorSelector {
+    let matchers: Matcher[] = [];
+    let start = nameTok ? nameTok.pos : this.peek().pos;
+    let end = nameTok ? nameTok.pos + nameTok.len : start;
+    if (this.peek().typ === T.LEFT_BRACE) {
+      const open = this.consume();
+      if (!nameTok) start = open.pos;
+      const r = this.parseLabelMatchers();
+      matchers = r.matchers;
+      end = r.end;
+    }
+    return this.newVectorSelector(nameTok ? nameTok.val : '', matchers, { start, end });
+  }
+
+  /** label_matchers after the `{`: label_match_list [,] `}`. */
+  parseLabelMatchers(): { matchers: Matcher[]; end: number } {
+    return this.withCtx('label matching', 'identifier or "}"', () => {
+      const ms: Matcher[] = [];
+      if (this.peek().typ === T.RIGHT_BRACE) {
+        const c = this.consume();
+        return { matchers: ms, end: c.pos + c.len };
+      }
+      for (;;) {
+        ms.push(this.parseLabelMatcher());
+        const n = this.peek();
+        if (n.typ === T.RIGHT_BRACE) {
+          const c = this.consume();
+          return { matchers: ms, end: c.pos + c.len };
+        }
+        if (n.typ !== T.COMMA) this.unexpected('label matching', '"," or "}"');
+        this.consume();
+        if (this.peek().typ === T.RIGHT_BRACE) {
+          const c = this.consume();
+          return { matchers: ms, end: c.pos + c.len };
+        }
+      }
+    });
+  }
+
+  parseLabelMatcher(): Matcher {
+    const t = this.peek();
+    if (t.typ === T.IDENTIFIER) {
+      this.consume();
+      const op = this.peek();
+      const mt = MATCH_OP.get(op.typ);
+      if (mt === undefined) this.unexpected('label matching', 'label matching operator');
+      this.consume();
+      const v = this.peek();
+      if (v.typ !== T.STRING) this.unexpected('label matching', 'string');
+      this.consume();
+      return this.newLabelMatcher(t, t.val, mt, v);
+    }
+    if (t.typ === T.STRING) {
+      this.consume();
+      const name = this.unquote(t);
+      const op = this.peek();
+      const mt = MATCH_OP.get(op.typ);
+      if (mt === undefined) {
+        // string_identifier alone: a quoted metric name.
+        return this.makeMatcher('=', '__name__', name, this.itemRange(t));
+      }
+      this.consume();
+      const v = this.peek();
+      if (v.typ !== T.STRING) this.unexpected('label matching', 'string');
+      this.consume();
+      return this.newLabelMatcher(t, name, mt, v);
+    }
+    this.unexpected('label matching', 'identifier or "}"');
+  }
+
+  newLabelMatcher(label: Item, name: string, mt: MatchType, value: Item): Matcher {
+    const val = this.unquote(value);
+    return this.makeMatcher(mt, name, val, { start: label.pos, end: value.pos + value.len });
+  }
+
+  // ---- postfix: ranges, subqueries, offset, @, anchored/smoothed ----
+
+  parsePostfix(e: Expr): Expr {
+    for (;;) {
+      const t = this.peek();
+      switch (t.typ) {
+        case T.LEFT_BRACKET:
+          e = this.parseRangeOrSubquery(e);
+          continue;
+        case T.OFFSET:
+          this.consume();
+          this.withCtx('offset', 'number, duration, step(), or range()', () => this.parseOffset(e));
+          continue;
+        case T.AT:
+          this.consume();
+          this.withCtx('@', 'timestamp', () => this.parseAt(e));
+          continue;
+        case T.ANCHORED:
+        case T.SMOOTHED:
+          this.consume();
+          this.setExtended(e, t.typ === T.ANCHORED ? 'anchored' : 'smoothed');
+          continue;
+      }
+      return e;
+    }
+  }
+
+  parseRangeOrSubquery(e: Expr): Expr {
+    const open = this.consume();
+    return this.withCtx('subquery or range selector', 'number, duration, step(), or range()', () => {
+      const first = this.parsePositiveDuration();
+      const t = this.peek();
+      if (t.typ === T.RIGHT_BRACKET) {
+        const close = this.consume();
+        return this.newMatrixSelector(e, first, { start: open.pos, end: close.pos + close.len });
+      }
+      if (t.typ !== T.COLON) this.unexpected('subquery or range', '":" or "]"');
+      this.consume();
+      return this.withCtx('subquery selector', 'number, duration, step(), range(), or "]"', () => {
+        let step: { lit?: number; expr?: DurationExpr } = {};
+        if (this.peek().typ !== T.RIGHT_BRACKET) {
+          step = this.parsePositiveDuration();
+          if (this.peek().typ !== T.RIGHT_BRACKET) this.unexpected('subquery selector', '"]"');
+        }
+        const close = this.consume();
+        return this.newSubquery(e, first, step, close.pos + close.len);
+      });
+    });
+  }
+
+  /** positive_duration_expr: a duration_expr whose literal value must be > 0. */
+  parsePositiveDuration(): { lit?: number; expr?: DurationExpr } {
+    return this.positiveDuration(this.parseDurationExpr(0));
+  }
+
+  durLiteralTok(t: Item): DurationExpr {
+    return this.durLiteral(this.numberDurationLiteral(t));
+  }
+
+  /** duration_expr with yacc precedences (+ - < * / % < ^ right-assoc; unary binds like *). */
+  parseDurationExpr(minPrec: number): DurationExpr {
+    let lhs = this.parseDurationUnary();
+    for (;;) {
+      const op = this.peek();
+      const prec = DUR_PREC.get(op.typ);
+      if (prec === undefined || prec < minPrec) break;
+      this.consume();
+      const rhs = this.parseDurationExpr(op.typ === T.POW ? prec : prec + 1);
+      lhs = this.durBinaryTok(lhs, op, rhs);
+    }
+    return lhs;
+  }
+
+  durBinaryTok(lhs: DurationExpr, op: Item, rhs: DurationExpr): DurationExpr {
+    return this.durBinary(lhs, typeString(op.typ) as '+' | '-' | '*' | '/' | '%' | '^', this.itemRange(op), rhs);
+  }
+
+  parseDurationUnary(): DurationExpr {
+    const t = this.peek();
+    if (t.typ === T.ADD || t.typ === T.SUB) {
+      this.consume();
+      const operand = this.parseDurationExpr(PREC_MUL + 1);
+      return this.applyUnaryDurTok(t, operand);
+    }
+    return this.parseDurationPrimary();
+  }
+
+  applyUnaryDurTok(op: Item, e: DurationExpr): DurationExpr {
+    return this.applyUnaryDur(op.typ === T.SUB ? '-' : '+', this.itemRange(op), e);
+  }
+
+  parseDurationPrimary(): DurationExpr {
+    const t = this.peek();
+    switch (t.typ) {
+      case T.NUMBER:
+      case T.DURATION:
+        return this.durLiteralTok(this.consume());
+      case T.STEP:
+      case T.RANGE: {
+        this.consume();
+        this.expect(T.LEFT_PAREN);
+        const c = this.expect(T.RIGHT_PAREN);
+        const d: DurationExpr = { type: 'DurationCall', func: t.typ === T.STEP ? 'step' : 'range', args: [], pos: { start: t.pos, end: c.pos + c.len } };
+        this.experimentalDur(d);
+        return d;
+      }
+      case T.MAX_OF:
+      case T.MIN_OF: {
+        this.consume();
+        this.expect(T.LEFT_PAREN);
+        const a = this.parseDurationExpr(0);
+        this.expect(T.COMMA);
+        const b = this.parseDurationExpr(0);
+        this.expect(T.RIGHT_PAREN);
+        const d: DurationExpr = { type: 'DurationCall', func: t.typ === T.MAX_OF ? 'max' : 'min', args: [a, b], pos: { start: a.pos.start, end: b.pos.end } };
+        this.experimentalDur(d);
+        return d;
+      }
+      case T.LEFT_PAREN: {
+        this.consume();
+        const inner = this.parseDurationExpr(0);
+        const c = this.expect(T.RIGHT_PAREN);
+        this.experimentalDur(inner);
+        return this.wrapParen(inner, t.pos, c.pos + c.len);
+      }
+    }
+    this.unexpected();
+  }
+
+  /** offset_duration_expr (see generated_parser.y for why it differs from duration_expr). */
+  parseOffsetDuration(): DurationExpr {
+    const t = this.peek();
+    if (t.typ === T.NUMBER || t.typ === T.DURATION) return this.durLiteralTok(this.consume());
+    if (t.typ === T.ADD || t.typ === T.SUB) {
+      this.consume();
+      const n = this.peek();
+      if (n.typ === T.NUMBER || n.typ === T.DURATION) return this.applyUnaryDurTok(t, this.durLiteralTok(this.consume()));
+      if (n.typ === T.STEP || n.typ === T.RANGE || n.typ === T.MAX_OF || n.typ === T.MIN_OF) {
+        const inner = this.parseDurationPrimary();
+        const d: DurationExpr = t.typ === T.SUB ? { type: 'DurationUnary', op: '-', expr: inner, pos: { start: t.pos, end: inner.pos.end } } : inner;
+        this.experimentalDur(d);
+        return d;
+      }
+      if (n.typ === T.LEFT_PAREN) {
+        this.consume();
+        const inner = this.parseDurationExpr(0);
+        const c = this.expect(T.RIGHT_PAREN);
+        return this.applyUnaryDurTok(t, this.wrapParen(inner, n.pos, c.pos + c.len));
+      }
+      this.unexpected();
+    }
+    if (t.typ === T.STEP || t.typ === T.RANGE || t.typ === T.MAX_OF || t.typ === T.MIN_OF) return this.parseDurationPrimary();
+    if (t.typ === T.LEFT_PAREN) {
+      // duration_expr starting with a parenthesised expression: binary continuation allowed.
+      let lhs = this.parseDurationPrimary();
+      for (;;) {
+        const op = this.peek();
+        const prec = DUR_PREC.get(op.typ);
+        if (prec === undefined) break;
+        this.consume();
+        const rhs = this.parseDurationExpr(op.typ === T.POW ? prec : prec + 1);
+        lhs = this.durBinaryTok(lhs, op, rhs);
+      }
+      return lhs;
+    }
+    this.unexpected();
+  }
+
+  parseOffset(e: Expr): void {
+    const d = this.parseOffsetDuration();
+    this.applyOffset(e, d, this.lastEnd());
+  }
+
+  parseAt(e: Expr): void {
+    const t = this.peek();
+    let at: AtModifier;
+    if (t.typ === T.START || t.typ === T.END) {
+      this.consume();
+      this.expect(T.LEFT_PAREN);
+      this.expect(T.RIGHT_PAREN);
+      at = { kind: t.typ === T.START ? 'start' : 'end' };
+    } else {
+      let sign = 1;
+      if (t.typ === T.ADD || t.typ === T.SUB) {
+        this.consume();
+        if (t.typ === T.SUB) sign = -1;
+      }
+      const n = this.peek();
+      if (n.typ !== T.NUMBER && n.typ !== T.DURATION) this.unexpected();
+      at = this.atTime(e, sign * this.numberDurationLiteral(this.consume()).value);
+    }
+    this.applyAt(e, at, this.lastEnd());
   }
 }
 
