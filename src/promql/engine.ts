@@ -57,7 +57,7 @@ import {
 import { FunctionError, RANGE_FUNCTIONS, countResets, type RangeCallCtx } from './functions/range.ts';
 import { histogramRangeFn, interpolateHistogramsAt, type HistRangeCtx, type HistWindow } from './functions/histogram-range.ts';
 import { INSTANT_FUNCTIONS, SIMPLE_FUNCTIONS, goMaxF, goMinF, type InstantCtx } from './functions/instant.ts';
-import { bucketFraction, bucketQuantile, type Bucket } from './functions/math.ts';
+import { bucketFraction, bucketQuantile, searchIdx, type Bucket } from './functions/math.ts';
 
 export interface EngineOptions {
   lookbackDelta?: number;
@@ -2456,18 +2456,6 @@ interface Window {
   ts: number[];
   vs: number[];
   n: number;
-}
-
-/** sort.Search(n, f) over [lo, lo+n): first index i in [lo, lo+n) with pred(i), else lo+n. */
-function searchIdx(lo: number, n: number, pred: (i: number) => boolean): number {
-  let a = lo;
-  let b = lo + n;
-  while (a < b) {
-    const m = (a + b) >>> 1;
-    if (pred(m)) b = m;
-    else a = m + 1;
-  }
-  return a;
 }
 
 function interpolatePts(t1: number, y1: number, t2: number, y2: number, t: number, isCounter: boolean): number {

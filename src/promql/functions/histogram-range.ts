@@ -17,6 +17,7 @@ import {
   startTimeOverlapText,
 } from './range.ts';
 import type { RangeCallCtx } from './range.ts';
+import { searchIdx } from './math.ts';
 
 export interface HistWindow {
   /** Floats in the window: ts/vs[flo, fhi) (stale markers already removed). */
@@ -184,11 +185,11 @@ function flush(c: AnnoCtx, p: Pending): void {
   for (const a of p) c.annos.add(a);
 }
 
-/** a + b, or null on a schema mix (warning added to p). */
-function addH(a: FloatHistogram, b: FloatHistogram, p: Pending, c: AnnoCtx): FloatHistogram | null {
+/** a + b (or a − b with `sub`), or null on a schema mix (warning added to p). */
+function combineH(a: FloatHistogram, b: FloatHistogram, p: Pending, c: AnnoCtx, sub: boolean): FloatHistogram | null {
   try {
-    const r = a.add(b);
-    if (r.nhcbBoundsReconciled) p.push(Anno.mismatchedCustomBuckets('addition', c.argPos));
+    const r = sub ? a.sub(b) : a.add(b);
+    if (r.nhcbBoundsReconciled) p.push(Anno.mismatchedCustomBuckets(sub ? 'subtraction' : 'addition', c.argPos));
     return r.h;
   } catch (err) {
     if (isIncompatibleSchema(err)) {
@@ -199,19 +200,12 @@ function addH(a: FloatHistogram, b: FloatHistogram, p: Pending, c: AnnoCtx): Flo
   }
 }
 
-/** a − b, or null on a schema mix (warning added to p). */
+function addH(a: FloatHistogram, b: FloatHistogram, p: Pending, c: AnnoCtx): FloatHistogram | null {
+  return combineH(a, b, p, c, false);
+}
+
 function subH(a: FloatHistogram, b: FloatHistogram, p: Pending, c: AnnoCtx): FloatHistogram | null {
-  try {
-    const r = a.sub(b);
-    if (r.nhcbBoundsReconciled) p.push(Anno.mismatchedCustomBuckets('subtraction', c.argPos));
-    return r.h;
-  } catch (err) {
-    if (isIncompatibleSchema(err)) {
-      p.push(Anno.mixedExponentialCustomHistograms(c.metricName, c.argPos));
-      return null;
-    }
-    throw err;
-  }
+  return combineH(a, b, p, c, true);
 }
 
 function withHint(h: FloatHistogram, hint: FloatHistogram['counterResetHint']): FloatHistogram {
@@ -366,17 +360,6 @@ function histogramRate(w: HistWindow, sts: Float64Array | null, isCounter: boole
   return withHint(h, 'gauge').compact(0);
 }
 
-/** sort.Search(n, pred) over absolute indices [lo, lo+n). */
-function search(lo: number, n: number, pred: (i: number) => boolean): number {
-  let a = lo;
-  let b = lo + n;
-  while (a < b) {
-    const m = (a + b) >>> 1;
-    if (pred(m)) b = m;
-    else a = m + 1;
-  }
-  return a;
-}
 
 /** interpolateHistograms: h1 + (h2 − h1)·fraction, or h2·fraction across a counter reset. */
 function interpolateHistograms(
@@ -412,8 +395,8 @@ function extendedHistogramRate(w: HistWindow, c: HistRangeCtx, isCounter: boolea
   const lo = w.hlo;
   const { rangeStart, rangeEnd, smoothed } = c;
   let last = w.hhi - 1;
-  const first = Math.max(lo, search(lo, last - lo, (i) => t[i]! > rangeStart) - 1);
-  if (smoothed) last = search(lo, last - lo, (i) => t[i]! >= rangeEnd);
+  const first = Math.max(lo, searchIdx(lo, last - lo, (i) => t[i]! > rangeStart) - 1);
+  if (smoothed) last = searchIdx(lo, last - lo, (i) => t[i]! >= rangeEnd);
   if (t[last]! <= rangeStart) return null;
   if (smoothed && t[first]! > rangeEnd) return null;
   const p: Pending = [];
@@ -555,8 +538,8 @@ function instantValue(w: HistWindow, c: HistRangeCtx, isRate: boolean): HistRang
  */
 function firstIndices(w: HistWindow, c: HistRangeCtx): [number, number] | null {
   if (!c.anchored) return [w.flo, w.hlo];
-  const lastFloatLE = search(w.flo, w.fhi - w.flo, (i) => w.fts[i]! > c.rangeStart) - 1;
-  const lastHistLE = search(w.hlo, w.hhi - w.hlo, (i) => w.hts[i]! > c.rangeStart) - 1;
+  const lastFloatLE = searchIdx(w.flo, w.fhi - w.flo, (i) => w.fts[i]! > c.rangeStart) - 1;
+  const lastHistLE = searchIdx(w.hlo, w.hhi - w.hlo, (i) => w.hts[i]! > c.rangeStart) - 1;
   if (lastFloatLE + 1 >= w.fhi && lastHistLE + 1 >= w.hhi) return null;
   const noF = lastFloatLE < w.flo;
   const noH = lastHistLE < w.hlo;

@@ -250,3 +250,15 @@ export function linearRegression(ts: Float64Array, vs: Float64Array, lo: number,
   const intercept = sumY / n - (slope * sumX) / n;
   return [slope, intercept];
 }
+
+/** Go's sort.Search over absolute indices [lo, lo+n): the first i with pred(i), else lo+n. */
+export function searchIdx(lo: number, n: number, pred: (i: number) => boolean): number {
+  let a = lo;
+  let b = lo + n;
+  while (a < b) {
+    const m = (a + b) >>> 1;
+    if (pred(m)) b = m;
+    else a = m + 1;
+  }
+  return a;
+}
