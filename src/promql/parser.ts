@@ -39,6 +39,7 @@ import {
   typeString,
 } from './lex.ts';
 import type { Item } from './lex.ts';
+import { lezerParseExpr } from './lezer-ast.ts';
 
 export { parseDuration, formatDuration } from './durations.ts';
 
@@ -168,6 +169,11 @@ const BINOP: ReadonlyMap<T, BinaryOp> = new Map<T, BinaryOp>([
   [T.TRIM_UPPER, '</'],
   [T.TRIM_LOWER, '>/'],
 ]);
+
+/** Go's yacc precedence of each binary operator (higher binds tighter; `^` is right-associative). */
+export const BINARY_PRECEDENCE: ReadonlyMap<BinaryOp, number> = new Map([...BINOP].map(([t, op]) => [op, BIN_PREC.get(t) ?? 0]));
+/** Unary +/- bind like `*` (`unary_op expr %prec MUL`): their operand extends over `^` only. */
+export const UNARY_PRECEDENCE = PREC_MUL;
 
 const AGG_OP: ReadonlyMap<T, AggregateOp> = new Map<T, AggregateOp>([
   [T.SUM, 'sum'],
@@ -1520,6 +1526,15 @@ function run<R>(p: Parser, f: () => R): R {
  * Throws ParseError (message `L:C: parse error: …`) on any problem.
  */
 export function parseExpr(input: string, opts?: ParseOptions): Expr {
+  const o = resolveOptions(opts);
+  const r = lezerParseExpr(input, o);
+  if (r.ok) return r.expr;
+  const p = new Parser(input, o);
+  return run(p, () => p.parseExprTop());
+}
+
+/** parseExpr through the port alone (no Lezer path): the reference the Lezer path is tested against. */
+export function parseExprPort(input: string, opts?: ParseOptions): Expr {
   const p = new Parser(input, resolveOptions(opts));
   return run(p, () => p.parseExprTop());
 }
