@@ -1,10 +1,17 @@
 // PromQL parser producing the typed AST of ast.ts with the semantics, type checks and error texts
-// of Prometheus 3.x `promql/parser` (generated_parser.y + parse.go). It is a hand-written
-// recursive-descent parser over a port of Prometheus' own lexer (lex.ts), because the error
-// messages ("1:5: parse error: unexpected … in aggregation, expected …") depend on the yacc
-// grammar's error productions, which an error-recovering Lezer tree cannot reproduce. Every
-// grammar rule and every error production of generated_parser.y is mirrored below; the Lezer
-// grammar (@prometheus-io/lezer-promql) is used in the tests as an independent cross-check.
+// of Prometheus 3.x `promql/parser` (generated_parser.y + parse.go).
+//
+// parseExpr parses with the Prometheus project's own grammar, @prometheus-io/lezer-promql, and
+// converts its tree (lezer-ast.ts). The grammar actions and type checks (checkAST) live in one
+// place, AstBuilder below, which both front ends build through. When the Lezer tree has error
+// nodes, the conversion meets a spelling it cannot express exactly, or a check fails, parseExpr
+// falls back to the port below: a hand-written recursive-descent parser over a port of
+// Prometheus' lexer (lex.ts) that mirrors every rule and error production of generated_parser.y.
+// The port is kept because Prometheus' error messages ("1:5: parse error: unexpected … in
+// aggregation, expected …") come from the yacc grammar's error productions and the parser state
+// at the failing token, which an error-recovering Lezer tree cannot reproduce; it also produces
+// the AST in the rare case Lezer rejects a query Go accepts. lezer-ast.test.ts checks that both
+// paths give deep-equal ASTs on every valid query of our corpora.
 import { Matcher, MatcherError } from '../labels/matcher.ts';
 import type { MatchType } from '../labels/matcher.ts';
 import type {
