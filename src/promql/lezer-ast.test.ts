@@ -288,6 +288,6 @@ test('fast-check: parseExpr (Lezer first) and the port alone agree on random exp
       if ('ast' in a && 'ast' in b) sameAst(a.ast, b.ast);
       else assert.deepStrictEqual(a, b, q);
     }),
-    { numRuns: 3000 },
+    { numRuns: Number(process.env['LEZER_FUZZ_RUNS'] ?? 3000) },
   );
 });

@@ -96,9 +96,11 @@ function firstError(tree: Tree): number {
   return error;
 }
 
-const WORD_START = /[A-Za-z_]/;
+const WORD_START = /[A-Za-z_:]/;
 const WORD_CHAR = /[A-Za-z0-9_:]/;
 const NUMBER_CHAR = /[A-Za-z0-9_.]/;
+/** Go lexer's isAlphaNumeric. */
+const ALNUM = /[A-Za-z0-9_]/;
 
 /**
  * A same-length respelling of a query for the Lezer grammar, for what Go's lexer and grammar accept
@@ -137,7 +139,7 @@ export function lezerSpelling(s: string): string | null {
     }
     if (c === '[') depth++;
     else if (c === ']') depth--;
-    if (c >= '0' && c <= '9') {
+    if (c >= '0' && c <= '9' && !(i > 0 && NUMBER_CHAR.test(s[i - 1]!))) {
       let j = i;
       while (j < s.length && NUMBER_CHAR.test(s[j]!)) j++;
       const m = /^[0-9][0-9_]*\.(?![0-9])/.exec(s.slice(i, j));
@@ -145,9 +147,11 @@ export function lezerSpelling(s: string): string | null {
       i = j;
       continue;
     }
-    if (WORD_START.test(c)) {
+    // Inside brackets `:` separates range and step; elsewhere it may start a metric name.
+    if (WORD_START.test(c) && (c !== ':' || depth === 0)) {
       let j = i;
-      while (j < s.length && WORD_CHAR.test(s[j]!)) j++;
+      const wordChar = depth === 0 ? WORD_CHAR : ALNUM;
+      while (j < s.length && wordChar.test(s[j]!)) j++;
       const w = s.slice(i, j);
       const lower = w.toLowerCase();
       let k = j;
@@ -382,6 +386,8 @@ class Converter {
   }
 
   literal(from: number, to: number): NumberLiteral {
+    // Go's lexer rejects a number running into a word (`5manchored`, `1and`); Lezer splits it.
+    if (ALNUM.test(this.input[to] ?? ' ')) throw new Unsupported('number runs into a word');
     const text = this.input.slice(from, to);
     return this.b.numberLit(DURATION_TOKEN.test(text), text, { start: this.pos(from), end: this.pos(to) });
   }
