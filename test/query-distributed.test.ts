@@ -12,7 +12,6 @@ import http from 'node:http';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  REPO,
   STRATA_BIN,
   freePort,
   getJSON,
@@ -24,6 +23,7 @@ import {
   waitFor,
   type PrometheusServer,
   type Proc,
+  startQuery as startStrataQuery,
 } from './helpers/procs.ts';
 
 interface MatrixResp {
@@ -124,25 +124,9 @@ async function startStore(dataDir: string, objstore: string): Promise<Node> {
 }
 
 async function startQuery(endpoints: string[]): Promise<Node> {
-  const hp = await freePort();
-  const gp = await freePort();
-  const proc = startProcess(process.execPath, [
-    STRATA_BIN,
-    'query',
-    `--http-address=127.0.0.1:${hp}`,
-    `--grpc-address=127.0.0.1:${gp}`,
-    // Strict, so that a killed receiver stays in the fan-out and shows as a partial-response
-    // warning (a plain --endpoint leaves it at the next health check: test/query-endpoints.test.ts).
-    ...endpoints.map((e) => `--endpoint-strict=${e}`),
-    '--query.replica-label=replica',
-    '--log.format=json',
-  ]);
-  const httpURL = `http://127.0.0.1:${hp}`;
-  await waitFor('query ready', async () => {
-    if (proc.child.exitCode !== null) throw new Error(`query exited: ${proc.output()}`);
-    return httpOk(`${httpURL}/-/ready`);
-  }, 60_000);
-  return { proc, httpURL, grpc: `127.0.0.1:${gp}` };
+  // Strict, so that a killed receiver stays in the fan-out and shows as a partial-response
+  // warning (a plain --endpoint leaves it at the next health check: test/query-endpoints.test.ts).
+  return startStrataQuery([...endpoints.map((e) => `--endpoint-strict=${e}`), '--query.replica-label=replica']);
 }
 
 async function get(url: string): Promise<{ status: number; body: unknown }> {

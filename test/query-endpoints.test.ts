@@ -8,7 +8,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { RemoteWriteClient } from '../src/remotewrite/client.ts';
-import { STRATA_BIN, freePort, getJSON, httpOk, startProcess, startReceive, stopAll, sumMetric, tempDir, waitFor, type Proc } from './helpers/procs.ts';
+import { freePort, getJSON, startQuery as startStrataQuery, startReceive, stopAll, sumMetric, tempDir, waitFor, type Proc } from './helpers/procs.ts';
 
 interface VectorResp {
   status: string;
@@ -28,25 +28,9 @@ after(async () => {
 });
 
 async function startQuery(flags: string[]): Promise<{ proc: Proc; url: string }> {
-  const hp = await freePort();
-  const gp = await freePort();
-  const proc = startProcess(process.execPath, [
-    STRATA_BIN,
-    'query',
-    `--http-address=127.0.0.1:${hp}`,
-    `--grpc-address=127.0.0.1:${gp}`,
-    '--endpoint.info-timeout=1s',
-    '--query.replica-label=replica',
-    '--log.format=json',
-    ...flags,
-  ]);
-  procs.push(proc);
-  const url = `http://127.0.0.1:${hp}`;
-  await waitFor('query ready', async () => {
-    if (proc.child.exitCode !== null) throw new Error(`query exited: ${proc.output()}`);
-    return httpOk(`${url}/-/ready`);
-  }, 30_000, 100);
-  return { proc, url };
+  const q = await startStrataQuery(['--endpoint.info-timeout=1s', '--query.replica-label=replica', ...flags]);
+  procs.push(q.proc);
+  return { proc: q.proc, url: q.httpURL };
 }
 
 /** Writes one sample of qe_metric{src=<src>} one second ago. */

@@ -17,11 +17,8 @@ import { HashmodHashring } from '../src/receive/hashring.ts';
 import {
   freePort,
   getJSON,
-  httpOk,
-  startProcess,
   startPrometheus,
   startReceive,
-  STRATA_BIN,
   stopAll,
   sumMetric,
   tempDir,
@@ -29,6 +26,7 @@ import {
   type PrometheusServer,
   type Proc,
   type StrataReceive,
+  startQuery as startStrataQuery,
 } from './helpers/procs.ts';
 
 interface SeriesResp {
@@ -90,24 +88,9 @@ async function startRing(dir: string, rf: number): Promise<RingNode[]> {
 }
 
 async function startQuery(endpoints: string[]): Promise<{ proc: Proc; url: string }> {
-  const hp = await freePort();
-  const gp = await freePort();
-  const proc = startProcess(process.execPath, [
-    STRATA_BIN,
-    'query',
-    `--http-address=127.0.0.1:${hp}`,
-    `--grpc-address=127.0.0.1:${gp}`,
-    ...endpoints.map((e) => `--endpoint=${e}`),
-    '--query.replica-label=replica',
-    '--log.format=json',
-  ]);
-  procs.push(proc);
-  const url = `http://127.0.0.1:${hp}`;
-  await waitFor('strata query ready', async () => {
-    if (proc.child.exitCode !== null) throw new Error(`query exited: ${proc.output()}`);
-    return httpOk(`${url}/-/ready`);
-  }, 60_000);
-  return { proc, url };
+  const q = await startStrataQuery([...endpoints.map((e) => `--endpoint=${e}`), '--query.replica-label=replica']);
+  procs.push(q.proc);
+  return { proc: q.proc, url: q.httpURL };
 }
 
 function prometheusConfig(fport: number, rwURL: string): string {

@@ -125,6 +125,33 @@ export async function startReceive(dataDir: string, extraArgs: string[] = []): P
   return { proc, rwURL: `http://127.0.0.1:${rwPort}/api/v1/receive`, httpURL, dataDir };
 }
 
+export interface StrataQuery {
+  proc: Proc;
+  httpURL: string;
+  /** host:port of its StoreAPI. */
+  grpc: string;
+}
+
+/** Starts `strata query` with free ports and the given flags (endpoints etc.), waits until /-/ready. */
+export async function startQuery(flags: string[]): Promise<StrataQuery> {
+  const hp = await freePort();
+  const gp = await freePort();
+  const proc = startProcess(process.execPath, [
+    STRATA_BIN,
+    'query',
+    `--http-address=127.0.0.1:${hp}`,
+    `--grpc-address=127.0.0.1:${gp}`,
+    '--log.format=json',
+    ...flags,
+  ]);
+  const httpURL = `http://127.0.0.1:${hp}`;
+  await waitFor('strata query ready', async () => {
+    if (proc.child.exitCode !== null) throw new Error(`strata query exited: ${proc.output()}`);
+    return httpOk(`${httpURL}/-/ready`);
+  }, 60_000, 100);
+  return { proc, httpURL, grpc: `127.0.0.1:${gp}` };
+}
+
 export interface PrometheusServer {
   proc: Proc;
   url: string;
