@@ -626,3 +626,71 @@ test('select: readRange bulk reads equal seek+next; series come back sorted by l
     { numRuns: 60 },
   );
 });
+
+test('readRange: repeated reads resume from decoder checkpoints of closed and open chunks (appends, cuts and truncation in between)', async () => {
+  type Bulk = { readRange(f: number, t: number, ts: Float64Array, vs: Float64Array, off: number): number; sampleCountUpperBound(): number };
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.record({
+        add: fc.integer({ min: 0, max: 300 }),
+        // Window starts as per mille of the stored range (fc.double would mostly give values near 0).
+        windows: fc.array(fc.tuple(fc.integer({ min: -50, max: 1050 }).map((x) => x / 1000), fc.integer({ min: 0, max: 3_000_000 })), { minLength: 1, maxLength: 6 }),
+        truncate: fc.option(fc.integer({ min: 0, max: 700 }).map((x) => x / 1000), { nil: undefined }),
+      }), { minLength: 1, maxLength: 6 }),
+      async (rounds) => {
+        // 15 s samples with jitter: chunks are cut every ~120 samples (and at 1 h boundaries), so
+        // reads hit closed chunks with several checkpoints and the open chunk as it grows.
+        const head = new Head({ chunkRange: 3600 * 1000 });
+        const l = Labels.fromPairs([['__name__', 'm']]);
+        const model: [number, number][] = [];
+        let ref = 0;
+        let i = 0;
+        for (const r of rounds) {
+          const app = head.appender();
+          for (let k = 0; k < r.add; k++, i++) {
+            const t = i * 15_000 + (i * 7919) % 1000;
+            // Mostly a counter (XOR values that reuse the previous leading/trailing zeros).
+            const v = i % 53 === 0 ? STALE_NAN : i % 17 === 0 ? -i / 3 : 1000 + i;
+            ref = app.append(ref, l, t, v);
+            model.push([t, v]);
+          }
+          await app.commit();
+          if (r.truncate !== undefined && model.length > 0) {
+            const mint = model[Math.floor(model.length * r.truncate)]![0];
+            head.truncate(mint);
+          }
+          if (model.length === 0) continue;
+          const lo = model[0]![0];
+          const hi = model[model.length - 1]![0];
+          // Each window twice: the second read resumes from what the first recorded.
+          for (const [f, w] of [...r.windows, ...r.windows]) {
+            const from = lo + Math.floor((hi - lo) * f);
+            const q = head.querier(from, from + w);
+            // Values as bits, read through a BigUint64Array (a NaN read into a JS array may be quieted).
+            const got: [number, bigint][] = [];
+            for await (const s of q.select({ start: from, end: from + w }, [new Matcher('=', '__name__', 'm')])) {
+              const a = s.iterator() as ReturnType<typeof s.iterator> & Bulk;
+              const ts = new Float64Array(a.sampleCountUpperBound());
+              const vs = new Float64Array(ts.length);
+              const n = a.readRange(from, from + w, ts, vs, 0);
+              assert.equal(a.err(), null);
+              const bits = new BigUint64Array(vs.buffer);
+              for (let j = 0; j < n; j++) got.push([ts[j]!, bits[j]!]);
+            }
+            // Truncation keeps whole chunks, so samples before mint may remain: compare with the
+            // model from the oldest sample the head still has.
+            const first = head.minTime();
+            const want = model.filter(([t]) => t >= from && t <= from + w && t >= first).map(([t, v]): [number, bigint] => {
+              if (isStaleNaN(v)) return [t, 0x7ff0000000000002n];
+              const b = new Float64Array([v]);
+              return [t, new BigUint64Array(b.buffer)[0]!];
+            });
+            assert.deepEqual(got, want);
+          }
+        }
+        await head.close();
+      },
+    ),
+    { numRuns: 40 },
+  );
+});
