@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { XORChunk, XORIterator } from './xor.ts';
-import { decodeXORRange, xorBulkError, xorChunkSampleCount, xorCheckpointsLength, XOR_BULK_CORRUPT, XOR_BULK_INEXACT, XOR_CHECKPOINT_EVERY } from './xor-bulk.ts';
+import { decodeXORRange, xorBulkError, xorChunkSampleCount, XOR_BULK_CORRUPT, XOR_BULK_INEXACT } from './xor-bulk.ts';
 import { ValueType } from '../../storage/interfaces.ts';
 import { isStaleNaN, STALE_NAN } from '../stale.ts';
 
@@ -109,93 +109,6 @@ test('property: decodeXORRange equals XORIterator.next() (windows, offsets, caps
       }
     }),
     { numRuns: 500 },
-  );
-});
-
-/** The samples of ref with from ≤ t ≤ to (stopping at the first t > to), as decodeXORRange writes them. */
-function expected(ref: { t: number[]; v: number[] }, from: number, to: number, dropStale: boolean): { t: number[]; v: string[] } {
-  const t: number[] = [];
-  const v: string[] = [];
-  for (let i = 0; i < ref.t.length; i++) {
-    if (ref.t[i]! > to) break;
-    if (ref.t[i]! < from) continue;
-    if (dropStale && isStaleNaN(ref.v[i]!)) continue;
-    t.push(ref.t[i]!);
-    v.push(isStaleNaN(ref.v[i]!) ? STALE_BITS : bitsOf(ref.v[i]!));
-  }
-  return { t, v };
-}
-
-test('property: checkpoints recorded by one decode resume exactly (every checkpoint, random from, caps, stale markers)', () => {
-  const K = XOR_CHECKPOINT_EVERY;
-  // Longer series than above (fast-check's default size keeps arrays short), so that chunks have
-  // several checkpoints.
-  const longArb = fc.record({
-    start: fc.oneof(fc.integer({ min: -(2 ** 41), max: 2 ** 41 }), fc.constant(1_700_000_000_000)),
-    xs: fc.array(fc.tuple(dtArb, valueArb), { minLength: 0, maxLength: 300, size: 'max' }),
-  });
-  fc.assert(
-    fc.property(longArb, fc.nat(40), fc.array(fc.integer({ min: -100, max: 1100 }).map((x) => x / 1000), { minLength: 1, maxLength: 6 }), fc.nat(400), fc.boolean(), fc.integer({ min: 0, max: 1000 }).map((x) => x / 1000), ({ start, xs }, pad, fromFracs, capArg, dropStale, stopFrac) => {
-      const data = build(start, xs);
-      const total = xorChunkSampleCount(data, 0, data.length);
-      const buf = new Uint8Array(pad + data.length + (pad % 7));
-      buf.fill(0xa5);
-      buf.set(data, pad);
-      const full = reference(data, 0xffff);
-      if (full.t.length >= 2 && full.t[1]! < full.t[0]!) return; // negative first delta: XOR_BULK_INEXACT (tested above)
-      const lo = full.t.length ? full.t[0]! : 0;
-      const hi = full.t.length ? full.t[full.t.length - 1]! : 0;
-      const outT = new Float64Array(total + 3);
-      const outV = new Float64Array(total + 3);
-      const check = (b: Uint8Array, maxSamples: number, from: number, to: number, cp: Float64Array | null): void => {
-        const want = expected(reference(data, maxSamples), from, to, dropStale);
-        const o = decodeXORRange(b, pad, data.length, maxSamples, from, to, outT, outV, 2, dropStale, cp);
-        assert.equal(o, 2 + want.t.length);
-        assert.deepEqual(Array.from(outT.subarray(2, o)), want.t);
-        assert.deepEqual(Array.from(outV.subarray(2, o), bitsOf), want.v);
-      };
-      const cp = new Float64Array(xorCheckpointsLength(total));
-      // The first read may stop early (to inside the chunk): it records the checkpoints it passed.
-      const stopTo = lo + Math.floor((hi - lo) * stopFrac);
-      check(buf, 0xffff, -Infinity, stopTo, cp);
-      let passed = 0;
-      for (let i = 0; i < full.t.length && full.t[i]! <= stopTo; i++) passed = i + 1;
-      // Checkpoint k is the state before sample (k+1)·K; recorded when that sample was reached.
-      // Reached: every sample before it has t ≤ stopTo, and it exists.
-      assert.equal(cp[0], Math.max(0, Math.floor(Math.min(passed, total - 1) / K)));
-      // A full read completes them.
-      check(buf, 0xffff, -Infinity, Infinity, cp);
-      const nCp = (cp.length - 1) / 8;
-      assert.equal(cp[0], nCp);
-      assert.equal(nCp, Math.max(0, Math.floor((total - 1) / K)));
-      // from at each checkpoint's sample, just before it and random; whole chunk and a snapshot cap.
-      const froms: number[] = [];
-      for (let k = 0; k < nCp; k++) froms.push(full.t[(k + 1) * K]!, full.t[(k + 1) * K]! - 1, full.t[(k + 1) * K - 1]!);
-      for (const f of fromFracs) froms.push(lo + Math.floor((hi - lo) * f));
-      const cap = capArg % (total + 2);
-      for (const maxSamples of [0xffff, cap]) {
-        const capped = Math.min(total, maxSamples);
-        for (const from of froms) {
-          for (const to of [Infinity, hi, from + Math.floor((hi - lo) / 4), from - 1]) {
-            check(buf, maxSamples, from, to, cp);
-            // Which checkpoint the decoder must resume from: the last one within the snapshot
-            // whose preceding samples all have t < from. Garbling the bytes before it (but not
-            // the header) must not change the result: the decoder did not read them.
-            let use = -1;
-            for (let k = 0; k < nCp; k++) {
-              const n = (k + 1) * K;
-              if (n <= capped && Math.max(...full.t.slice(0, n)) < from) use = k;
-            }
-            if (use < 0) continue;
-            const bitPos = cp[1 + use * 8]!;
-            const g = buf.slice();
-            g.fill(0xff, pad + 2, pad + Math.floor(bitPos / 8));
-            check(g, maxSamples, from, to, cp);
-          }
-        }
-      }
-    }),
-    { numRuns: 300 },
   );
 });
 

@@ -39,25 +39,6 @@ export let xorBulkError = '';
 
 let scratch = new Uint8Array(256);
 
-/** Samples between two decoder checkpoints (a power of two). */
-export const XOR_CHECKPOINT_EVERY = 32;
-/**
- * Numbers per checkpoint: bit position, t and delta of the previous sample, value bits hi/lo,
- * leading/trailing zeros, and the largest t before it (resume only when it is < from, which
- * also holds for chunks whose timestamps do not increase).
- */
-const CP_FIELDS = 8;
-
-/**
- * Length of the Float64Array that holds decodeXORRange's checkpoints of a chunk of `samples`
- * samples: slot 0 counts the recorded checkpoints (the array starts zeroed), then CP_FIELDS
- * numbers per checkpoint before samples 32, 64, … (only those before the last sample). 8 bytes
- * per number: 1 + 8·floor((samples−1)/32) numbers, 200 bytes for 121 samples, 456 for 240.
- */
-export function xorCheckpointsLength(samples: number): number {
-  return 1 + CP_FIELDS * Math.max(0, Math.floor((samples - 1) / XOR_CHECKPOINT_EVERY));
-}
-
 /** Samples in the chunk at buf[off, off+len) per its header (0 when too short). */
 export function xorChunkSampleCount(buf: Uint8Array, off: number, len: number): number {
   return len >= 2 ? (buf[off]! << 8) | buf[off + 1]! : 0;
@@ -71,130 +52,71 @@ export function xorChunkSampleCount(buf: Uint8Array, off: number, len: number): 
  * malformed chunk (samples before the error are written; xorBulkError says why) or
  * XOR_BULK_INEXACT when a timestamp or delta is not a safe integer (nothing can be relied on: use
  * XORIterator, which does 64-bit arithmetic).
- *
- * With `cp` (a zeroed Float64Array of xorCheckpointsLength(samples) numbers, owned by the caller
- * for this chunk) the decoder records its state before samples 32, 64, … as it passes them, and
- * starts from the last recorded state whose preceding samples all have t < from (within the
- * snapshot) instead of the chunk start: same result, fewer samples decoded. The states stay valid
- * while the chunk's bytes before them do not change (appending does not change them).
  */
 export function decodeXORRange(
   buf: Uint8Array, off: number, len: number, maxSamples: number,
   from: number, to: number, ts: Float64Array, vs: Float64Array, o: number, dropStale: boolean,
-  cp: Float64Array | null = null,
 ): number {
   if (len < 2) return corrupt('XOR chunk too short');
   let total = (buf[off]! << 8) | buf[off + 1]!;
   if (total > maxSamples) total = maxSamples;
   if (total === 0) return o;
   const endBit = len * 8;
-  // Resume from the last recorded checkpoint before `from` (see xorCheckpointsLength): its state
-  // is the decoder's state before sample n, and all samples before n have t < from, so the
-  // samples from the chunk start would all have been skipped.
-  let n0 = 1;
-  let j = -1;
-  if (cp !== null) {
-    for (let k = cp[0]! - 1; k >= 0; k--) {
-      const at = 1 + k * CP_FIELDS;
-      if ((k + 1) * XOR_CHECKPOINT_EVERY <= total && cp[at + 7]! < from) {
-        j = at;
-        break;
-      }
-    }
-  }
   let pos = 16; // bit position relative to off
-  let t = 0;
-  let delta = 0;
-  let vHi = 0;
-  let vLo = 0;
-  let v = 0;
+  // First timestamp: signed varint (zigzag), byte aligned. Its low 28 bits and the rest are
+  // summed apart, so timestamps up to ±2^53 (a uvarint up to 2^54) come out exact.
+  let u0 = 0;
+  let u1 = 0;
+  let mul = 1;
+  for (let k = 0; ; k++) {
+    if (pos + 8 > endBit || k >= 10) return truncated(len, total);
+    const b = buf[off + (pos >>> 3)]!;
+    pos += 8;
+    if (k === 4) mul = 1;
+    if (k < 4) u0 += (b & 0x7f) * mul;
+    else u1 += (b & 0x7f) * mul;
+    mul *= 128;
+    if (b < 0x80) break;
+  }
+  let t = (u0 & 1) === 0 ? u1 * 134217728 + u0 / 2 : -(u1 * 134217728 + (u0 + 1) / 2);
+  if (!Number.isSafeInteger(t)) return XOR_BULK_INEXACT;
+  let u = 0;
+  if (pos + 64 > endBit) return truncated(len, total);
+  let vHi = (bitsAt(buf, off, len, pos, 16) * 65536 + bitsAt(buf, off, len, pos + 16, 16)) >>> 0;
+  let vLo = (bitsAt(buf, off, len, pos + 32, 16) * 65536 + bitsAt(buf, off, len, pos + 48, 16)) >>> 0;
+  pos += 64;
+  u32[HI] = vHi;
+  u32[LO] = vLo;
+  let v = f64[0]!;
+  if (t > to) return o;
+  if (t >= from && !(dropStale && vLo === STALE_NAN_LO && (vHi & 0x7ff7ffff) === STALE_NAN_HI)) {
+    ts[o] = t;
+    vs[o] = v;
+    o++;
+  }
+  if (total === 1) return o;
+  // Second timestamp: uvarint delta (byte aligned after 64 value bits); int64(uint64) wraps.
+  mul = 1;
+  for (let k = 0; ; k++) {
+    if (pos + 8 > endBit || k >= 10) return truncated(len, total);
+    const b = buf[off + (pos >>> 3)]!;
+    pos += 8;
+    u += (b & 0x7f) * mul;
+    mul *= 128;
+    if (b < 0x80) break;
+  }
+  if (u > MAX_SAFE) return XOR_BULK_INEXACT;
+  let delta = u;
+  t += delta;
+  if (t > MAX_SAFE) return XOR_BULK_INEXACT;
   let leading = 0;
   let trailing = 0;
-  let tmax = -Infinity;
-  if (j >= 0) {
-    n0 = ((j - 1) / CP_FIELDS + 1) * XOR_CHECKPOINT_EVERY;
-    pos = cp![j]!;
-    t = cp![j + 1]!;
-    delta = cp![j + 2]!;
-    vHi = cp![j + 3]!;
-    vLo = cp![j + 4]!;
-    leading = cp![j + 5]!;
-    trailing = cp![j + 6]!;
-    tmax = cp![j + 7]!;
-    u32[HI] = vHi;
-    u32[LO] = vLo;
-    v = f64[0]!;
-  } else {
-    // First timestamp: signed varint (zigzag), byte aligned. Its low 28 bits and the rest are
-    // summed apart, so timestamps up to ±2^53 (a uvarint up to 2^54) come out exact.
-    let u0 = 0;
-    let u1 = 0;
-    let mul = 1;
-    for (let k = 0; ; k++) {
-      if (pos + 8 > endBit || k >= 10) return truncated(len, total);
-      const b = buf[off + (pos >>> 3)]!;
-      pos += 8;
-      if (k === 4) mul = 1;
-      if (k < 4) u0 += (b & 0x7f) * mul;
-      else u1 += (b & 0x7f) * mul;
-      mul *= 128;
-      if (b < 0x80) break;
-    }
-    t = (u0 & 1) === 0 ? u1 * 134217728 + u0 / 2 : -(u1 * 134217728 + (u0 + 1) / 2);
-    if (!Number.isSafeInteger(t)) return XOR_BULK_INEXACT;
-    let u = 0;
-    if (pos + 64 > endBit) return truncated(len, total);
-    vHi = (bitsAt(buf, off, len, pos, 16) * 65536 + bitsAt(buf, off, len, pos + 16, 16)) >>> 0;
-    vLo = (bitsAt(buf, off, len, pos + 32, 16) * 65536 + bitsAt(buf, off, len, pos + 48, 16)) >>> 0;
-    pos += 64;
-    u32[HI] = vHi;
-    u32[LO] = vLo;
-    v = f64[0]!;
-    if (t > to) return o;
-    tmax = t;
-    if (t >= from && !(dropStale && vLo === STALE_NAN_LO && (vHi & 0x7ff7ffff) === STALE_NAN_HI)) {
-      ts[o] = t;
-      vs[o] = v;
-      o++;
-    }
-    if (total === 1) return o;
-    // Second timestamp: uvarint delta (byte aligned after 64 value bits); int64(uint64) wraps.
-    mul = 1;
-    for (let k = 0; ; k++) {
-      if (pos + 8 > endBit || k >= 10) return truncated(len, total);
-      const b = buf[off + (pos >>> 3)]!;
-      pos += 8;
-      u += (b & 0x7f) * mul;
-      mul *= 128;
-      if (b < 0x80) break;
-    }
-    if (u > MAX_SAFE) return XOR_BULK_INEXACT;
-    delta = u;
-    t += delta;
-    if (t > MAX_SAFE) return XOR_BULK_INEXACT;
-    if (t > tmax) tmax = t;
-  }
   // Reads go to b at bo + (pos >>> 3): the caller's buffer while DIRECT_MARGIN bits are readable
   // there, then a zero-padded copy of the chunk's remaining bytes.
   let b = buf;
   let bo = off;
   let lim = (buf.length - off) * 8 - DIRECT_MARGIN;
-  for (let n = n0; n < total; n++) {
-    if ((n & (XOR_CHECKPOINT_EVERY - 1)) === 0 && cp !== null) {
-      // Record the state before sample n (the one a resume restores).
-      const at = 1 + (n / XOR_CHECKPOINT_EVERY - 1) * CP_FIELDS;
-      if (at + CP_FIELDS <= cp.length) {
-        cp[at] = pos;
-        cp[at + 1] = t;
-        cp[at + 2] = delta;
-        cp[at + 3] = vHi;
-        cp[at + 4] = vLo;
-        cp[at + 5] = leading;
-        cp[at + 6] = trailing;
-        cp[at + 7] = tmax;
-        if (cp[0]! < n / XOR_CHECKPOINT_EVERY) cp[0] = n / XOR_CHECKPOINT_EVERY;
-      }
-    }
+  for (let n = 1; n < total; n++) {
     if (pos > lim) {
       const start = pos >>> 3;
       const rest = len - start;
@@ -297,7 +219,6 @@ export function decodeXORRange(
     }
     if (pos > endBit) return truncated(len, total);
     if (t > to) return o;
-    if (t > tmax) tmax = t;
     if (t >= from && !(dropStale && vLo === STALE_NAN_LO && (vHi & 0x7ff7ffff) === STALE_NAN_HI)) {
       ts[o] = t;
       vs[o] = v;

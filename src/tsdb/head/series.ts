@@ -7,7 +7,7 @@ import type { Labels } from '../../labels/labels.ts';
 import { ValueType } from '../../storage/interfaces.ts';
 import type { ChunkMeta, SampleIterator } from '../../storage/interfaces.ts';
 import { XORChunk, XORIterator } from '../chunkenc/xor.ts';
-import { decodeXORRange, xorCheckpointsLength } from '../chunkenc/xor-bulk.ts';
+import { decodeXORRange } from '../chunkenc/xor-bulk.ts';
 import type { XORAppenderImpl } from '../chunkenc/xor.ts';
 import { slabAlloc } from './slab.ts';
 
@@ -36,36 +36,6 @@ export function computeChunkEndTime(start: number, cur: number, max: number): nu
 }
 
 const EMPTY = new Uint8Array(0);
-
-/**
- * The chunks chunksIn hands out for queries carry the chunk's decoder checkpoints (xor-bulk.ts
- * decodeXORRange: the decoder state every 32 samples), owned by the series: readRange records
- * them on its first decode of a chunk and later reads that start inside the chunk resume from the
- * last checkpoint before `from` instead of decoding from the chunk start (benchmark-driven:
- * instant queries over short windows decoded whole chunks to use their last samples). They stay
- * valid while the chunk's bytes before the checkpoint do not change: closed chunks never change,
- * and the open chunk's appender only writes bits after its end (XORChunk.put ORs into the free
- * low bits of the last byte; growing copies the bytes), so the open chunk's checkpoints carry
- * over when it is closed. Memory per chunk read: 8 bytes × (1 + 8 per 32 samples after the
- * first), 200 bytes for a 121-sample chunk, 456 for 240 (plus the Float64Array object).
- */
-interface HeadChunkMeta extends ChunkMeta {
-  readonly cp: Float64Array | null;
-}
-
-/** Checkpoints of chunks with ≤ 32 samples: none (the decoder records nothing into it). */
-const NO_CHECKPOINTS = new Float64Array(1);
-
-/** cp, or a copy large enough for a chunk of `samples` samples. */
-function checkpointsFor(cp: Float64Array | null | undefined, samples: number): Float64Array {
-  const need = xorCheckpointsLength(samples);
-  if (cp != null && cp.length >= need) return cp;
-  if (need === 1) return NO_CHECKPOINTS;
-  const next = new Float64Array(need);
-  if (cp != null) next.set(cp);
-  return next;
-}
-
 /** Placeholder chunk of a fresh iterator (never read: reset() replaces it). */
 const NO_CHUNK = new Uint8Array(2);
 
@@ -74,10 +44,6 @@ export class MemSeries {
   cdata: Uint8Array = EMPTY;
   /** Per closed chunk: minT, maxT, end offset in cdata. */
   cmeta: number[] | null = null;
-  /** Decoder checkpoints per closed chunk (see HeadChunkMeta), created by chunksIn. */
-  private ccp: (Float64Array | undefined)[] | null = null;
-  /** Decoder checkpoints of the open chunk. */
-  private hcp: Float64Array | null = null;
   head: XORChunk | null = null;
   app: XORAppenderImpl | null = null;
   headMinT = 0;
@@ -143,14 +109,11 @@ export class MemSeries {
       next.set(b, prev.length);
       this.cdata = next;
       (this.cmeta ??= []).push(this.headMinT, this.app!.t, next.length);
-      // The open chunk's checkpoints stay valid for it as a closed chunk.
-      if (this.hcp !== null) (this.ccp ??= [])[this.cmeta.length / 3 - 1] = this.hcp;
     }
     // Size the new chunk like the previous one (+1/8): most chunks then never grow. Prometheus
     // starts every chunk at 128 bytes.
     const prevLen = old !== null ? old.bytes().length : 0;
     const c = new XORChunk(undefined, slabAlloc, prevLen > 0 ? prevLen + (prevLen >> 3) + 8 : 128);
-    this.hcp = null;
     this.head = c;
     this.app = c.appender();
     this.headMinT = t;
@@ -185,7 +148,6 @@ export class MemSeries {
         const rest: number[] = [];
         for (let i = k; i < cm.length; i += 3) rest.push(cm[i]!, cm[i + 1]!, cm[i + 2]! - cutOff);
         this.cmeta = rest.length ? rest : null;
-        if (this.ccp !== null) this.ccp = rest.length ? this.ccp.slice(k / 3) : null;
       }
     }
     if (this.cmeta === null && this.head !== null && this.app!.t < mint) {
@@ -193,7 +155,6 @@ export class MemSeries {
       chunks++;
       this.head = null;
       this.app = null;
-      this.hcp = null;
     }
     return [chunks, samples];
   }
@@ -223,26 +184,13 @@ export class MemSeries {
         if (cm[i + 1]! < mint) continue;
         if (cm[i]! > maxt) return out;
         const start = i === 0 ? 0 : cm[i - 1]!;
-        const data = this.cdata.subarray(start, cm[i + 2]!);
-        let cp: Float64Array | null = null;
-        if (!copyHead) {
-          const ccp = (this.ccp ??= []);
-          cp = ccp[i / 3] = checkpointsFor(ccp[i / 3], (data[0]! << 8) | data[1]!);
-        }
-        const m: HeadChunkMeta = { minTime: cm[i]!, maxTime: cm[i + 1]!, encoding: 1, data, cp };
-        out.push(m);
+        out.push({ minTime: cm[i]!, maxTime: cm[i + 1]!, encoding: 1, data: this.cdata.subarray(start, cm[i + 2]!) });
       }
     }
     const h = this.head;
     if (h !== null && h.numSamples() > 0 && this.app!.t >= mint && this.headMinT <= maxt) {
       const b = h.bytes();
-      let cp: Float64Array | null = null;
-      if (!copyHead) {
-        // Sized for the samples so far; replaced by a larger copy as the chunk grows.
-        cp = this.hcp = checkpointsFor(this.hcp, h.numSamples());
-      }
-      const m: HeadChunkMeta = { minTime: this.headMinT, maxTime: this.app!.t, encoding: 1, data: copyHead ? b.slice() : b, cp };
-      out.push(m);
+      out.push({ minTime: this.headMinT, maxTime: this.app!.t, encoding: 1, data: copyHead ? b.slice() : b });
     }
     return out;
   }
@@ -372,7 +320,7 @@ export class ChunkListIterator implements SampleIterator {
       // Bulk decode (xor-bulk.ts: one loop over locals, ~2x faster than next() per sample; the
       // query engine loads every selected head series through here). Malformed chunks and
       // timestamps beyond 2^53 are redone through the iterator for its exact samples and error.
-      const r = decodeXORRange(c.data, 0, c.data.length, this.counts[i]!, from, to, ts, vs, o, false, (c as Partial<HeadChunkMeta>).cp ?? null);
+      const r = decodeXORRange(c.data, 0, c.data.length, this.counts[i]!, from, to, ts, vs, o, false);
       if (r >= 0) {
         o = r;
         continue;
