@@ -6,7 +6,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +17,7 @@ import { chunksFromSamples, collect, valueBits } from '../src/tsdb/block/testuti
 import type { Sample } from '../src/tsdb/block/testutil.ts';
 import { STALE_NAN, isStaleNaN } from '../src/tsdb/stale.ts';
 import { mulberry32 as prng } from '../src/util/random.ts';
+import { freePort } from './helpers/procs.ts';
 
 const run = promisify(execFile);
 const PROMTOOL = '/usr/bin/promtool';
@@ -139,17 +139,6 @@ test('promtool analyzes and dumps our block, sample for sample', () => promtoolR
 test('promtool dumps our block whose chunks span several segment files (refs = segment<<32 | offset)', () =>
   promtoolRoundTrip(64 * 1024));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface PromMatrix {
   status: string;

@@ -16,17 +16,11 @@ import { AppendError, type Appender, type MetricMetadata } from '../storage/inte
 import { createRemoteWriteHandler, type RemoteWriteTarget } from './handler.ts';
 import { RemoteWriteClient } from './client.ts';
 import { STALE_NAN } from '../tsdb/stale.ts';
+import { freePort } from '../../test/helpers/procs.ts';
 
 const PROM = '/usr/bin/prometheus';
 const skip = !existsSync(PROM) ? 'prometheus binary not installed' : false;
 
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
   const end = Date.now() + timeoutMs;

@@ -14,16 +14,30 @@ export async function tempDir(prefix: string): Promise<{ path: string; cleanup: 
   return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
 }
 
-/** A port that was free a moment ago (bind to 0, read it, close). */
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+/** Below Linux' default ephemeral range (32768–60999), which outgoing connections take their ports from. */
+const PORT_MIN = 20000;
+const PORT_MAX = 32767;
+
+function tryListen(port: number): Promise<boolean> {
+  return new Promise((res) => {
     const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => res(p));
-    });
+    s.once('error', () => res(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
   });
+}
+
+/**
+ * A port that was free a moment ago, for a child process to listen on. Picked at random below the
+ * ephemeral range: a port the OS handed out for bind(0) could be taken by an outgoing connection
+ * (a local port from the same range) before the child binds it — that made a test fail with
+ * EADDRINUSE under load.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const p = PORT_MIN + Math.floor(Math.random() * (PORT_MAX - PORT_MIN + 1));
+    if (await tryListen(p)) return p;
+  }
+  throw new Error(`no free port in ${PORT_MIN}-${PORT_MAX}`);
 }
 
 export interface Proc {
